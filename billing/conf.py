@@ -1,0 +1,50 @@
+"""Settings, always read at call time so tests and per-request overrides see changes."""
+
+from typing import Any
+
+from django.conf import settings
+
+DEFAULT_MAX_BODY_BYTES = 64 * 1024
+
+
+def test_mode() -> bool:
+    return bool(getattr(settings, "MERCHANT_TEST_MODE", True))
+
+
+def merchant_settings() -> dict[str, dict[str, Any]]:
+    return dict(getattr(settings, "MERCHANT_SETTINGS", {}) or {})
+
+
+def integration_settings(slug: str) -> dict[str, Any] | None:
+    value = merchant_settings().get(slug)
+    return dict(value) if value is not None else None
+
+
+def sandbox_enabled() -> bool:
+    return bool(getattr(settings, "BILLING_SANDBOX", False))
+
+
+def max_body_bytes() -> int:
+    return int(getattr(settings, "BILLING_MAX_NOTIFICATION_BYTES", DEFAULT_MAX_BODY_BYTES))
+
+
+def trusted_proxies() -> frozenset[str]:
+    """Addresses of reverse proxies whose X-Forwarded-For may be believed."""
+    return frozenset(getattr(settings, "BILLING_TRUSTED_PROXIES", ()))
+
+
+def http_timeout() -> float:
+    return float(getattr(settings, "BILLING_HTTP_TIMEOUT", 10.0))
+
+
+def max_verify_attempts() -> int:
+    return int(getattr(settings, "BILLING_MAX_VERIFY_ATTEMPTS", 8))
+
+
+def task_backend_alias() -> str:
+    return str(getattr(settings, "BILLING_TASK_BACKEND", "default"))
+
+
+def site_url() -> str:
+    """Scheme and host used for callback URLs when no request is at hand."""
+    return str(getattr(settings, "BILLING_SITE_URL", "")).rstrip("/")

@@ -1,0 +1,204 @@
+"""The off-site Integration base class: the seed's API over a protocol module."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+import httpx
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.urls import NoReverseMatch, URLPattern, path, reverse
+
+from . import conf
+from .exceptions import IntegrationNotConfigured, PaymentConflict
+from .http import get_client
+from .models import NotificationLog, Payment, PaymentStatus
+from .protocols.base import Notification, Verification
+
+
+@dataclass(frozen=True)
+class PaymentTerms:
+    """What the shop asks for; every notification is bound against these."""
+
+    reference: str
+    amount: Decimal
+    currency: str
+    receiver: str
+
+
+class Integration:
+    """Base of every off-site integration.
+
+    Subclasses set the class attributes and implement the protocol hooks; the
+    notification pipeline, views and template tag only talk to this interface.
+    """
+
+    slug: ClassVar[str] = ""
+    display_name: ClassVar[str] = ""
+    required_settings: ClassVar[tuple[str, ...]] = ()
+    # Endpoint name -> (live URL, test URL); each is overridable by the settings key.
+    endpoints: ClassVar[Mapping[str, tuple[str, str]]] = {}
+    service_endpoint: ClassVar[str] = "SERVICE_URL"
+    method: ClassVar[str] = "post"
+    # Methods besides POST that the gateway uses for notifications (e.g. GET).
+    notify_methods: ClassVar[tuple[str, ...]] = ()
+    default_fields: ClassVar[Mapping[str, str]] = {}
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        self.settings: dict[str, Any] = self._load_settings()
+        self.fields: dict[str, Any] = dict(self.default_fields)
+        self.fields.update(options or {})
+        self._test_mode: bool | None = None
+
+    # -- configuration --------------------------------------------------------------
+
+    def _load_settings(self) -> dict[str, Any]:
+        configured = conf.integration_settings(self.slug)
+        if configured is None:
+            raise IntegrationNotConfigured(
+                f"{self.display_name} is not configured: add MERCHANT_SETTINGS[{self.slug!r}] "
+                f"with {', '.join(self.required_settings) or 'its settings'}"
+            )
+        missing = [key for key in self.required_settings if not configured.get(key)]
+        if missing:
+            raise IntegrationNotConfigured(
+                f"{self.display_name} is missing MERCHANT_SETTINGS[{self.slug!r}] keys: "
+                f"{', '.join(missing)}"
+            )
+        return configured
+
+    @property
+    def test_mode(self) -> bool:
+        """Per instance, else the integration's TEST_MODE setting, else MERCHANT_TEST_MODE."""
+        if self._test_mode is not None:
+            return self._test_mode
+        if "TEST_MODE" in self.settings:
+            return bool(self.settings["TEST_MODE"])
+        return conf.test_mode()
+
+    @test_mode.setter
+    def test_mode(self, value: bool) -> None:
+        self._test_mode = bool(value)
+
+    def endpoint(self, key: str) -> str:
+        """A gateway URL: the settings override, else live or test by the shop's mode."""
+        if self.settings.get(key):
+            return str(self.settings[key])
+        live, test = self.endpoints[key]
+        return test if self.test_mode else live
+
+    @property
+    def service_url(self) -> str:
+        return self.endpoint(self.service_endpoint)
+
+    @property
+    def http_client(self) -> httpx.Client:
+        return get_client()
+
+    # -- the seed's field API --------------------------------------------------------
+
+    def add_field(self, key: str, value: Any) -> None:
+        self.fields[key] = value
+
+    def add_fields(self, params: Mapping[str, Any]) -> None:
+        self.fields.update(params)
+
+    # -- URLs -------------------------------------------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        from . import views
+
+        bound = {"integration": self.slug}
+        return [
+            path("notify/", views.notify, bound, name="notify"),
+            path("return/", views.return_view, bound, name="return"),
+            path("cancel/", views.cancel_view, bound, name="cancel"),
+        ]
+
+    @property
+    def urls(self) -> list[URLPattern]:
+        return self.get_urls()
+
+    def absolute_url(
+        self, name: str, request: HttpRequest | None, reference: str | None = None
+    ) -> str | None:
+        """This integration's own callback URL, if billing.urls is mounted.
+
+        Customer-facing URLs carry the reference only to show the right order page;
+        nothing read from them is trusted.
+        """
+        try:
+            relative = reverse(f"billing:{name}", kwargs={"integration": self.slug})
+        except NoReverseMatch:
+            return None
+        if reference is not None:
+            relative = f"{relative}?{urlencode({'ref': reference})}"
+        if request is not None:
+            return request.build_absolute_uri(relative)
+        site = conf.site_url()
+        return f"{site}{relative}" if site else None
+
+    # -- building the form ------------------------------------------------------------
+
+    def generate_form(self, request: HttpRequest | None = None) -> dict[str, str]:
+        """The final, signed fields; records the payment they ask for."""
+        final = self.build_fields(request)
+        self.record_payment(self.payment_terms(final))
+        return self.seal(final)
+
+    def seal(self, final_fields: dict[str, str]) -> dict[str, str]:
+        """A last transformation of the form, e.g. encryption; default: none."""
+        return final_fields
+
+    def record_payment(self, terms: PaymentTerms) -> Payment:
+        values = {
+            "amount": terms.amount,
+            "currency": terms.currency,
+            "receiver": terms.receiver,
+            "test": self.test_mode,
+        }
+        with transaction.atomic():
+            payment, created = Payment.objects.select_for_update().get_or_create(
+                integration=self.slug, reference=terms.reference, defaults=values
+            )
+            if created or all(getattr(payment, k) == v for k, v in values.items()):
+                return payment
+            if payment.status != PaymentStatus.PENDING:
+                raise PaymentConflict(
+                    f"payment {terms.reference} is {payment.status}; its terms cannot change"
+                )
+            for key, value in values.items():
+                setattr(payment, key, value)
+            payment.save(update_fields=[*values, "updated_at"])
+            return payment
+
+    # -- hooks each integration implements ---------------------------------------------
+
+    def build_fields(self, request: HttpRequest | None) -> dict[str, str]:
+        raise NotImplementedError
+
+    def payment_terms(self, final_fields: Mapping[str, str]) -> PaymentTerms:
+        raise NotImplementedError
+
+    def parse_notification(self, log: NotificationLog) -> dict[str, str]:
+        """Decode the stored request; raise MalformedNotification when it cannot be."""
+        raise NotImplementedError
+
+    def verify(self, log: NotificationLog, fields: Mapping[str, str]) -> Verification:
+        """Authenticity: raise VerificationUnavailable when the gateway cannot be asked."""
+        raise NotImplementedError
+
+    def to_notification(self, fields: Mapping[str, str]) -> Notification:
+        raise NotImplementedError
+
+    def acknowledge(self, log: NotificationLog) -> HttpResponse:
+        """The answer the gateway expects once the notification is safely stored."""
+        return HttpResponse(b"", content_type="text/plain")
+
+    def handle_return(self, log: NotificationLog) -> None:
+        """Use a verifiable return (e.g. PayPal PDT) like a notification; default: nothing."""
+
+    def receiver_matches(self, payment: Payment, notification: Notification) -> bool:
+        return notification.receiver.casefold() == payment.receiver.casefold()

@@ -1,0 +1,1 @@
+"""Built-in integrations, one thin module per gateway: ``<slug>_integration.py``."""

@@ -1,0 +1,112 @@
+"""PayPal Payments Standard: Buy Now and cart uploads, IPN, PDT, optional encrypted buttons."""
+
+from collections.abc import Mapping
+from urllib.parse import parse_qs
+
+from django.http import HttpRequest
+
+from ..exceptions import InvalidData, VerificationUnavailable
+from ..integration import Integration, PaymentTerms
+from ..models import NotificationLog, Payment
+from ..protocols import pay_pal
+from ..protocols.base import Notification, Verification
+
+
+class PayPalIntegration(Integration):
+    slug = "pay_pal"
+    display_name = "PayPal Payments Standard"
+    required_settings = ("RECEIVER_EMAIL",)
+    endpoints = {
+        "SERVICE_URL": (pay_pal.LIVE_SERVICE_URL, pay_pal.SANDBOX_SERVICE_URL),
+        "POSTBACK_URL": (pay_pal.LIVE_POSTBACK_URL, pay_pal.SANDBOX_POSTBACK_URL),
+        # PDT is answered by the host of the payment page, not the IPN postback host.
+        "PDT_URL": (pay_pal.LIVE_SERVICE_URL, pay_pal.SANDBOX_SERVICE_URL),
+    }
+
+    def build_fields(self, request: HttpRequest | None) -> dict[str, str]:
+        fields = dict(self.fields)
+        reference = str(fields.get("invoice", ""))
+        if not reference:
+            raise InvalidData("PayPal needs an invoice (the shop's order reference)")
+        defaults = {
+            "notify_url": self.absolute_url("notify", request),
+            "return": self.absolute_url("return", request, reference),
+            "cancel_return": self.absolute_url("cancel", request, reference),
+        }
+        for field, url in defaults.items():
+            if url and not fields.get(field):
+                fields[field] = url
+        final = pay_pal.build_fields(fields, receiver_email=self.settings["RECEIVER_EMAIL"])
+        if self.settings.get("PDT_TOKEN"):
+            final.setdefault("rm", "2")
+        return final
+
+    def seal(self, final_fields: dict[str, str]) -> dict[str, str]:
+        """With EWP settings, the whole button travels encrypted to PayPal's certificate."""
+        ewp = self.settings.get("EWP")
+        if not ewp:
+            return final_fields
+        from ..protocols.pay_pal_ewp import encrypt_button
+
+        blob = encrypt_button(
+            final_fields,
+            cert_id=ewp["CERT_ID"],
+            signer_cert_pem=ewp["CERT"],
+            signer_key_pem=ewp["PRIVATE_KEY"],
+            paypal_cert_pem=ewp["PAYPAL_CERT"],
+        )
+        return {"cmd": "_s-xclick", "encrypted": blob}
+
+    def payment_terms(self, final_fields: Mapping[str, str]) -> PaymentTerms:
+        return PaymentTerms(
+            reference=final_fields["invoice"],
+            amount=pay_pal.expected_total(final_fields),
+            currency=final_fields["currency_code"].upper(),
+            receiver=self.settings["RECEIVER_EMAIL"],
+        )
+
+    def parse_notification(self, log: NotificationLog) -> dict[str, str]:
+        return pay_pal.parse_ipn(bytes(log.body))
+
+    def verify(self, log: NotificationLog, fields: Mapping[str, str]) -> Verification:
+        if log.kind == "pdt":
+            # PayPal's own answer to our PDT request over TLS: authentic by construction.
+            return Verification.VALID
+        # The endpoint follows the shop's mode, never the posted test_ipn.
+        return pay_pal.verify_ipn(
+            bytes(log.body), postback_url=self.endpoint("POSTBACK_URL"), client=self.http_client
+        )
+
+    def to_notification(self, fields: Mapping[str, str]) -> Notification:
+        return pay_pal.to_notification(fields, integration=self.slug)
+
+    def receiver_matches(self, payment: Payment, notification: Notification) -> bool:
+        expected = payment.receiver.casefold()
+        raw = notification.raw
+        if expected in (
+            raw.get("receiver_email", "").casefold(),
+            raw.get("business", "").casefold(),
+        ):
+            return True
+        receiver_id = str(self.settings.get("RECEIVER_ID", ""))
+        return bool(receiver_id) and raw.get("receiver_id", "") == receiver_id
+
+    def handle_return(self, log: NotificationLog) -> None:
+        """PDT: with an identity token, ask PayPal for the transaction the customer paid."""
+        token = self.settings.get("PDT_TOKEN")
+        tx = parse_qs(log.query_string).get("tx", [""])[0]
+        if not token or not tx:
+            return
+        try:
+            body = pay_pal.fetch_pdt(
+                tx,
+                identity_token=token,
+                postback_url=self.endpoint("PDT_URL"),
+                client=self.http_client,
+            )
+        except VerificationUnavailable:
+            return  # the IPN will still come
+        if body is not None:
+            from ..pipeline import process_fetched
+
+            process_fetched(self, log, kind="pdt", body=body)

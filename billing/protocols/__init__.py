@@ -1,0 +1,1 @@
+"""Gateway protocol logic: plain Python, no Django, I/O only through an injected client."""

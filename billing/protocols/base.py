@@ -1,0 +1,88 @@
+"""Types shared by every protocol module."""
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from urllib.parse import unquote_to_bytes
+
+from ..exceptions import MalformedNotification
+
+
+class Verification(enum.StrEnum):
+    PENDING = "pending"  # not yet asked
+    VALID = "valid"
+    INVALID = "invalid"
+    UNKNOWN = "unknown"  # the gateway could not be asked; retried, never trusted
+
+
+class Status(enum.StrEnum):
+    """Payment states; a notification carries the state it asks the payment to move to."""
+
+    PENDING = "pending"
+    PAID = "paid"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+    REVERSED = "reversed"
+    REVIEW = "review"  # held: authentic but not matching what the shop asked for
+    UNKNOWN = "unknown"  # a gateway status this library does not map
+
+
+@dataclass(frozen=True)
+class Notification:
+    """What an authentic gateway message says, in the library's vocabulary."""
+
+    integration: str
+    reference: str
+    transaction_id: str
+    amount: Decimal | None
+    currency: str
+    status: Status
+    gateway_status: str
+    test: bool
+    raw: Mapping[str, str] = field(repr=False)
+    receiver: str = ""
+
+    @property
+    def event_key(self) -> str:
+        """Identifies one gateway event: a repeat of it must not be applied twice."""
+        return f"{self.transaction_id}:{self.gateway_status}"
+
+
+def parse_form_body(body: bytes, charset: str = "utf-8") -> dict[str, str]:
+    """Decode an application/x-www-form-urlencoded body in the given charset.
+
+    Percent-escapes are decoded to bytes first and then to text, so a body
+    sent in windows-1252 keeps its exact characters. A repeated name keeps its
+    first value. Raises MalformedNotification on anything undecodable.
+    """
+    try:
+        "".encode(charset)
+    except LookupError as exc:
+        raise MalformedNotification(f"unknown charset {charset!r}") from exc
+    fields: dict[str, str] = {}
+    for pair in body.split(b"&"):
+        if not pair:
+            continue
+        name, sep, value = pair.partition(b"=")
+        if not sep:
+            raise MalformedNotification("body is not application/x-www-form-urlencoded")
+        try:
+            key = unquote_to_bytes(name.replace(b"+", b" ")).decode(charset)
+            text = unquote_to_bytes(value.replace(b"+", b" ")).decode(charset)
+        except UnicodeDecodeError as exc:
+            raise MalformedNotification(f"body is not valid {charset}") from exc
+        if not key:
+            raise MalformedNotification("a field without a name")
+        fields.setdefault(key, text)
+    return fields
+
+
+def find_raw_field(body: bytes, name: bytes) -> bytes | None:
+    """The undecoded value of one field, e.g. to learn the charset before decoding."""
+    for pair in body.split(b"&"):
+        key, sep, value = pair.partition(b"=")
+        if sep and key == name:
+            return unquote_to_bytes(value.replace(b"+", b" "))
+    return None

@@ -1,0 +1,169 @@
+"""PayPal Payments Standard (Website Payments Standard) with IPN and PDT.
+
+Implements PayPal's "HTML Variables for PayPal Payments Standard", the
+"IPN Integration Guide" (listener request-response flow: the listener answers
+an empty HTTP 200, then posts ``cmd=_notify-validate&`` followed by the
+unchanged message to ``ipnpb.paypal.com``) and "Payment Data Transfer"
+(``cmd=_notify-synch``), as documented on developer.paypal.com (NVP/SOAP
+legacy section, checked 2026-11).
+"""
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+import httpx
+
+from ..exceptions import InvalidData, MalformedNotification, VerificationUnavailable
+from ..money import format_amount, to_decimal
+from .base import Notification, Status, Verification, find_raw_field, parse_form_body
+
+LIVE_SERVICE_URL = "https://www.paypal.com/cgi-bin/webscr"
+SANDBOX_SERVICE_URL = "https://www.sandbox.paypal.com/cgi-bin/webscr"
+LIVE_POSTBACK_URL = "https://ipnpb.paypal.com/cgi-bin/webscr"
+SANDBOX_POSTBACK_URL = "https://ipnpb.sandbox.paypal.com/cgi-bin/webscr"
+USER_AGENT = "django-billing IPN verifier"
+
+# payment_status -> state. Only Completed is money received; Canceled_Reversal
+# gives back funds taken by a reversal, so the payment is paid again.
+STATUS_MAP: Mapping[str, Status] = {
+    "Completed": Status.PAID,
+    "Canceled_Reversal": Status.PAID,
+    "Pending": Status.PENDING,
+    "Created": Status.PENDING,
+    "Processed": Status.PENDING,
+    "Denied": Status.FAILED,
+    "Failed": Status.FAILED,
+    "Expired": Status.FAILED,
+    "Voided": Status.CANCELLED,
+    "Refunded": Status.REFUNDED,
+    "Reversed": Status.REVERSED,
+}
+
+_MONEY_EXTRAS = ("tax", "shipping", "handling")
+_CART_EXTRAS = ("tax_cart", "handling_cart")
+
+
+def build_fields(fields: Mapping[str, object], *, receiver_email: str) -> dict[str, str]:
+    """The final form: the shop's fields plus the account and defaults PayPal needs."""
+    floats = sorted(k for k, v in fields.items() if isinstance(v, float))
+    if floats:
+        raise InvalidData(f"{', '.join(floats)}: money is Decimal or str, never float")
+    final = {k: str(v) for k, v in fields.items() if v is not None}
+    is_cart = "item_name_1" in final or "amount_1" in final
+    final.setdefault("cmd", "_cart" if is_cart else "_xclick")
+    if final["cmd"] == "_cart":
+        final.setdefault("upload", "1")
+    final["business"] = receiver_email
+    final.setdefault("charset", "utf-8")
+    final.setdefault("currency_code", "USD")
+    final.setdefault("no_shipping", "1")
+    return final
+
+
+def expected_total(fields: Mapping[str, str]) -> Decimal:
+    """What PayPal will report as mc_gross for this form (items, quantities, tax, shipping)."""
+    currency = fields.get("currency_code", "USD")
+
+    def money(name: str) -> Decimal:
+        return to_decimal(fields[name]) if fields.get(name, "") != "" else Decimal(0)
+
+    def quantity(name: str) -> Decimal:
+        value = fields.get(name, "") or "1"
+        if not value.isdigit() or int(value) < 1:
+            raise InvalidData(f"{name} must be a positive whole number")
+        return Decimal(value)
+
+    if fields.get("cmd") == "_cart":
+        total = Decimal(0)
+        n = 1
+        while f"amount_{n}" in fields:
+            total += money(f"amount_{n}") * quantity(f"quantity_{n}")
+            total += money(f"shipping_{n}") + money(f"tax_{n}") + money(f"handling_{n}")
+            n += 1
+        if n == 1:
+            raise InvalidData("a cart upload needs amount_1")
+        total += sum((money(name) for name in _CART_EXTRAS), Decimal(0))
+        total -= money("discount_amount_cart")
+    else:
+        if not fields.get("amount"):
+            raise InvalidData("PayPal needs an amount")
+        total = money("amount") * quantity("quantity")
+        total += sum((money(name) for name in _MONEY_EXTRAS), Decimal(0))
+    if total <= 0:
+        raise InvalidData("the total must be positive")
+    return to_decimal(format_amount(total, currency))
+
+
+def parse_ipn(body: bytes) -> dict[str, str]:
+    """Decode an IPN body in the charset it names (PayPal often sends windows-1252)."""
+    if not body.strip():
+        raise MalformedNotification("empty body")
+    charset_raw = find_raw_field(body, b"charset")
+    try:
+        charset = charset_raw.decode("ascii").strip() if charset_raw else "windows-1252"
+    except UnicodeDecodeError as exc:
+        raise MalformedNotification("charset is not ASCII") from exc
+    return parse_form_body(body, charset or "windows-1252")
+
+
+def verify_ipn(body: bytes, *, postback_url: str, client: httpx.Client) -> Verification:
+    """Ask PayPal whether it sent this exact body. Network trouble is UNKNOWN, never VALID."""
+    try:
+        reply = client.post(
+            postback_url,
+            content=b"cmd=_notify-validate&" + body,
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "User-Agent": USER_AGENT,
+            },
+        )
+    except httpx.HTTPError as exc:
+        raise VerificationUnavailable(f"PayPal postback failed: {type(exc).__name__}") from exc
+    text = reply.text.strip()
+    if reply.status_code == 200 and text == "VERIFIED":
+        return Verification.VALID
+    if reply.status_code == 200 and text == "INVALID":
+        return Verification.INVALID
+    raise VerificationUnavailable(f"PayPal postback answered HTTP {reply.status_code}")
+
+
+def fetch_pdt(
+    transaction_id: str, *, identity_token: str, postback_url: str, client: httpx.Client
+) -> bytes | None:
+    """Payment Data Transfer: PayPal's record of a transaction as a form body, None on FAIL."""
+    try:
+        reply = client.post(
+            postback_url,
+            data={"cmd": "_notify-synch", "tx": transaction_id, "at": identity_token},
+            headers={"User-Agent": USER_AGENT},
+        )
+    except httpx.HTTPError as exc:
+        raise VerificationUnavailable(f"PayPal PDT failed: {type(exc).__name__}") from exc
+    if reply.status_code != 200:
+        raise VerificationUnavailable(f"PayPal PDT answered HTTP {reply.status_code}")
+    first, _, rest = reply.content.partition(b"\n")
+    if first.strip() != b"SUCCESS":
+        return None
+    lines = [line.strip() for line in rest.split(b"\n") if line.strip()]
+    return b"&".join(lines)
+
+
+def to_notification(fields: Mapping[str, str], *, integration: str) -> Notification:
+    gateway_status = fields.get("payment_status", "")
+    amount_text = fields.get("mc_gross", "")
+    try:
+        amount = to_decimal(amount_text) if amount_text else None
+    except InvalidData as exc:
+        raise MalformedNotification("mc_gross is not an amount") from exc
+    return Notification(
+        integration=integration,
+        reference=fields.get("invoice", ""),
+        transaction_id=fields.get("txn_id", ""),
+        amount=amount,
+        currency=fields.get("mc_currency", ""),
+        status=STATUS_MAP.get(gateway_status, Status.UNKNOWN),
+        gateway_status=gateway_status,
+        test=fields.get("test_ipn", "") == "1",
+        raw=dict(fields),
+        receiver=fields.get("receiver_email") or fields.get("business", ""),
+    )

@@ -1,0 +1,1 @@
+"""Test helpers for integrations: the conformance mixin and gateway fakes."""

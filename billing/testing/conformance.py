@@ -1,0 +1,282 @@
+"""The behaviour every integration must show, as a mixin for pytest test classes.
+
+A gateway's test class inherits ``IntegrationConformance`` and provides the
+gateway's side: how to order, and how the gateway would notify (signed or
+confirmable by postback). Every test below then runs against that integration.
+"""
+
+import html
+import re
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.template import Context, Template
+from django.test import Client, RequestFactory
+from django.urls import reverse
+
+from ..models import NotificationLog, Outcome, Payment, PaymentStatus
+from ..registry import get_integration
+from ..signals import transaction_was_successful, transaction_was_unsuccessful
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One request as the gateway would send it to notify/."""
+
+    body: bytes
+    content_type: str = "application/x-www-form-urlencoded"
+    method: str = "POST"
+    query: str = ""
+
+
+class SignalRecorder:
+    def __init__(self) -> None:
+        self.successful: list[Any] = []
+        self.unsuccessful: list[Any] = []
+
+    def on_success(self, sender: Any, type: str, response: Any, **kw: Any) -> None:
+        self.successful.append(response)
+
+    def on_failure(self, sender: Any, type: str, response: Any, **kw: Any) -> None:
+        self.unsuccessful.append(response)
+
+
+_INPUT = re.compile(r'<input type="hidden" name="([^"]*)" value="([^"]*)">')
+
+
+@pytest.mark.django_db
+class IntegrationConformance:
+    slug: str
+    merchant_settings: dict[str, Any]
+    currency = "USD"
+    ack_status = 200
+
+    # -- what each gateway's test class provides ----------------------------------------
+
+    def order(self, reference: str, amount: Decimal, currency: str) -> dict[str, str]:
+        raise NotImplementedError
+
+    def gateway_notification(
+        self,
+        form: dict[str, str],
+        *,
+        status: str = "paid",
+        amount: Decimal | None = None,
+        currency: str | None = None,
+        receiver: str | None = None,
+        test: bool | None = None,
+        transaction_id: str = "TX-1",
+    ) -> Delivery:
+        """What the gateway sends for this form, authentic (signed or confirmable)."""
+        raise NotImplementedError
+
+    def tamper(self, delivery: Delivery) -> Delivery:
+        """The same delivery with the amount changed, as an attacker would."""
+        raise NotImplementedError
+
+    def forge(self, form: dict[str, str]) -> Delivery:
+        """A delivery the gateway never sent (bad signature / unknown to postback)."""
+        raise NotImplementedError
+
+    # -- harness ------------------------------------------------------------------------
+
+    @pytest.fixture(autouse=True)
+    def _configure(self, settings: Any) -> None:
+        settings.MERCHANT_SETTINGS = {self.slug: dict(self.merchant_settings)}
+        settings.MERCHANT_TEST_MODE = True
+
+    @pytest.fixture
+    def signals(self) -> Any:
+        recorder = SignalRecorder()
+        transaction_was_successful.connect(recorder.on_success, weak=False)
+        transaction_was_unsuccessful.connect(recorder.on_failure, weak=False)
+        yield recorder
+        transaction_was_successful.disconnect(recorder.on_success)
+        transaction_was_unsuccessful.disconnect(recorder.on_failure)
+
+    def render(self, reference: str = "ORDER-1", amount: str = "10.00", **extra: str) -> str:
+        integration = get_integration(self.slug)
+        integration.add_fields(self.order(reference, Decimal(amount), self.currency))
+        integration.add_fields(extra)
+        request = RequestFactory().get("/checkout/", HTTP_HOST="shop.test")
+        template = Template(
+            "{% load render_integration from billing_tags %}{% render_integration obj %}"
+        )
+        return template.render(Context({"obj": integration, "request": request}))
+
+    def form(
+        self, reference: str = "ORDER-1", amount: str = "10.00", **extra: str
+    ) -> dict[str, str]:
+        return {
+            html.unescape(k): html.unescape(v)
+            for k, v in _INPUT.findall(self.render(reference, amount, **extra))
+        }
+
+    def deliver(self, delivery: Delivery, capture: Any) -> Any:
+        url = reverse("billing:notify", kwargs={"integration": self.slug})
+        if delivery.query:
+            url = f"{url}?{delivery.query}"
+        client = Client()
+        with capture(execute=True):
+            if delivery.method == "GET":
+                return client.get(url)
+            return client.generic(
+                delivery.method, url, delivery.body, content_type=delivery.content_type
+            )
+
+    def payment(self, reference: str = "ORDER-1") -> Payment:
+        return Payment.objects.get(integration=self.slug, reference=reference)
+
+    # -- the behaviour --------------------------------------------------------------------
+
+    def test_render_posts_signed_fields_to_service_url(self) -> None:
+        page = self.render(item_name='Mug "<b>" & co')
+        integration = get_integration(self.slug)
+        assert f'action="{html.escape(integration.service_url)}"' in page
+        assert "<b>" not in page  # every value escaped
+        payment = self.payment()
+        assert payment.amount == Decimal("10.00")
+        assert payment.currency == self.currency
+        assert payment.status == PaymentStatus.PENDING
+        for secret in self.secrets():
+            assert secret not in page
+
+    def secrets(self) -> list[str]:
+        return []
+
+    def test_routes(self) -> None:
+        integration = get_integration(self.slug)
+        names = {p.name for p in integration.urls}
+        assert {"notify", "return", "cancel"} <= names
+
+        def shape(patterns: Any) -> list[tuple[str, str]]:
+            return [(str(p.pattern), p.name) for p in patterns]
+
+        assert shape(integration.urls) == shape(integration.get_urls())
+        assert reverse("billing:notify", kwargs={"integration": self.slug}).endswith(
+            f"/{self.slug}/notify/"
+        )
+
+    def test_approved_payment_is_paid_once(
+        self, signals: Any, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        delivery = self.gateway_notification(self.form())
+        response = self.deliver(delivery, django_capture_on_commit_callbacks)
+        assert response.status_code == self.ack_status
+        payment = self.payment()
+        assert payment.status == PaymentStatus.PAID
+        assert len(signals.successful) == 1
+        notification = signals.successful[0]
+        assert notification.reference == "ORDER-1"
+        assert notification.amount == Decimal("10.00")
+        assert notification.currency == self.currency
+        assert notification.integration == self.slug
+        log = NotificationLog.objects.get()
+        assert log.outcome == Outcome.APPLIED
+        assert bytes(log.body) == delivery.body or delivery.method == "GET"
+
+    def test_duplicate_is_acknowledged_not_reapplied(
+        self, signals: Any, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        delivery = self.gateway_notification(self.form())
+        first = self.deliver(delivery, django_capture_on_commit_callbacks)
+        second = self.deliver(delivery, django_capture_on_commit_callbacks)
+        assert first.status_code == second.status_code == self.ack_status
+        outcomes = list(NotificationLog.objects.order_by("pk").values_list("outcome", flat=True))
+        assert outcomes == [Outcome.APPLIED, Outcome.DUPLICATE]
+        assert len(signals.successful) == 1
+
+    def test_declined_payment_fails(
+        self, signals: Any, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        delivery = self.gateway_notification(self.form(), status="failed")
+        self.deliver(delivery, django_capture_on_commit_callbacks)
+        assert self.payment().status == PaymentStatus.FAILED
+        assert signals.successful == [] and len(signals.unsuccessful) == 1
+
+    def test_late_failure_does_not_undo_payment(
+        self, signals: Any, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        form = self.form()
+        self.deliver(self.gateway_notification(form), django_capture_on_commit_callbacks)
+        late = self.gateway_notification(form, status="failed", transaction_id="TX-1")
+        self.deliver(late, django_capture_on_commit_callbacks)
+        assert self.payment().status == PaymentStatus.PAID
+        assert signals.unsuccessful == []
+
+    def test_forged_notification_changes_nothing(
+        self, signals: Any, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        self.deliver(self.forge(self.form()), django_capture_on_commit_callbacks)
+        assert self.payment().status == PaymentStatus.PENDING
+        assert NotificationLog.objects.get().outcome == Outcome.REJECTED
+        assert signals.successful == signals.unsuccessful == []
+
+    def test_tampered_amount_changes_nothing(
+        self, signals: Any, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        delivery = self.tamper(self.gateway_notification(self.form()))
+        self.deliver(delivery, django_capture_on_commit_callbacks)
+        assert self.payment().status == PaymentStatus.PENDING
+        assert signals.successful == []
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            {"amount": Decimal("0.01")},
+            {"currency": "EUR"},
+            {"receiver": "attacker@example.net"},
+        ],
+        ids=["cheaper-amount", "other-currency", "other-receiver"],
+    )
+    def test_authentic_mismatch_is_held_for_review(
+        self, change: dict[str, Any], signals: Any, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        delivery = self.gateway_notification(self.form(), **change)
+        self.deliver(delivery, django_capture_on_commit_callbacks)
+        assert self.payment().status == PaymentStatus.REVIEW
+        assert NotificationLog.objects.get().outcome == Outcome.HELD
+        assert signals.successful == []
+
+    def test_unknown_reference_is_held(
+        self, signals: Any, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        form = self.form()
+        Payment.objects.all().delete()
+        self.deliver(self.gateway_notification(form), django_capture_on_commit_callbacks)
+        assert NotificationLog.objects.get().outcome == Outcome.HELD
+        assert signals.successful == []
+
+    def test_test_notification_on_live_shop_is_not_paid(
+        self, settings: Any, signals: Any, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        settings.MERCHANT_TEST_MODE = False
+        delivery = self.gateway_notification(self.form(), test=True)
+        self.deliver(delivery, django_capture_on_commit_callbacks)
+        assert self.payment().status != PaymentStatus.PAID
+        assert signals.successful == []
+
+    @pytest.mark.parametrize(
+        "body", [b"\xff\xfe\x00garbage", b"%%%=&&=", b""], ids=["binary", "bad-escapes", "empty"]
+    )
+    def test_malformed_body_is_a_logged_4xx(
+        self, body: bytes, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        response = self.deliver(replace(Delivery(body=body)), django_capture_on_commit_callbacks)
+        assert 400 <= response.status_code < 500
+        log = NotificationLog.objects.get()
+        assert bytes(log.body) == body
+        assert log.outcome == Outcome.REJECTED
+
+    def test_oversized_body_is_413_and_logged(
+        self, settings: Any, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        settings.BILLING_MAX_NOTIFICATION_BYTES = 1024
+        body = b"a=" + b"x" * 5000
+        response = self.deliver(Delivery(body=body), django_capture_on_commit_callbacks)
+        assert response.status_code == 413
+        log = NotificationLog.objects.get()
+        assert log.truncated and log.declared_length == len(body)
+        assert bytes(log.body) == body[:1024]

@@ -1,0 +1,94 @@
+"""The notify, return and cancel views shared by every integration."""
+
+import logging
+from urllib.parse import quote
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+
+from . import capture
+from .exceptions import BillingError, MalformedNotification
+from .integration import Integration
+from .models import NotificationLog, Outcome, Payment
+from .registry import get_integration
+from .tasks import enqueue
+
+logger = logging.getLogger("billing.views")
+
+
+def _reject(log: NotificationLog, status: int, message: str) -> HttpResponse:
+    log.outcome = Outcome.REJECTED
+    log.error = message
+    log.save(update_fields=["outcome", "error"])
+    return HttpResponse(message + "\n", status=status, content_type="text/plain; charset=utf-8")
+
+
+def _integration_or_none(slug: str) -> Integration | None:
+    try:
+        return get_integration(slug)
+    except BillingError:
+        return None
+
+
+@csrf_exempt
+@transaction.non_atomic_requests
+def notify(request: HttpRequest, integration: str) -> HttpResponse:
+    """Store first, check the body can be read, queue processing, answer the gateway."""
+    log = capture.store(request, integration, kind="notify")
+    gateway = _integration_or_none(integration)
+    if gateway is None:
+        return _reject(log, 404, f"no configured integration {integration!r}")
+    if request.method not in ("POST", *gateway.notify_methods):
+        return _reject(log, 405, f"{request.method} is not accepted here")
+    if log.truncated:
+        return _reject(log, 413, "notification body too large")
+    try:
+        gateway.parse_notification(log)
+    except MalformedNotification as exc:
+        return _reject(log, 400, f"malformed notification: {exc}")
+    try:
+        enqueue(log.pk)
+    except Exception:  # stored already; `billing_process --pending` picks it up
+        logger.exception("could not queue notification %s", log.pk)
+    return gateway.acknowledge(log)
+
+
+def _payment_for(gateway: Integration, request: HttpRequest) -> Payment | None:
+    reference = request.GET.get("ref", "")
+    if not reference:
+        return None
+    return Payment.objects.filter(integration=gateway.slug, reference=reference).first()
+
+
+@csrf_exempt
+@transaction.non_atomic_requests
+def return_view(request: HttpRequest, integration: str) -> HttpResponse:
+    """The customer is back. The page shows state; only verified data ever changes it."""
+    log = capture.store(request, integration, kind="return")
+    gateway = _integration_or_none(integration)
+    if gateway is None:
+        return _reject(log, 404, f"no configured integration {integration!r}")
+    gateway.handle_return(log)
+    return _customer_page(request, gateway, "return")
+
+
+@csrf_exempt
+def cancel_view(request: HttpRequest, integration: str) -> HttpResponse:
+    gateway = _integration_or_none(integration)
+    if gateway is None:
+        return HttpResponse("unknown integration\n", status=404, content_type="text/plain")
+    return _customer_page(request, gateway, "cancel")
+
+
+def _customer_page(request: HttpRequest, gateway: Integration, page: str) -> HttpResponse:
+    payment = _payment_for(gateway, request)
+    redirect = gateway.settings.get(f"{page.upper()}_REDIRECT_URL")
+    if redirect and payment is not None:
+        return HttpResponseRedirect(str(redirect).format(reference=quote(payment.reference)))
+    return render(
+        request,
+        [f"billing/{gateway.slug}/{page}.html", f"billing/{page}.html"],
+        {"integration": gateway, "payment": payment},
+    )
