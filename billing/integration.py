@@ -83,9 +83,13 @@ class Integration:
         self._test_mode = bool(value)
 
     def endpoint(self, key: str) -> str:
-        """A gateway URL: the settings override, else live or test by the shop's mode."""
+        """A gateway URL: the settings override, else the local sandbox, else live or test."""
         if self.settings.get(key):
             return str(self.settings[key])
+        if conf.sandbox_enabled():
+            from .sandbox.endpoints import sandbox_endpoint
+
+            return sandbox_endpoint(self.slug, key)
         live, test = self.endpoints[key]
         return test if self.test_mode else live
 
