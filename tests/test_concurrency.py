@@ -43,7 +43,8 @@ def test_concurrent_duplicates_pay_once(postgres: None, settings: Any, fake_payp
             barrier.wait()
             for _ in range(DELIVERIES_PER_THREAD):
                 response = client.post(
-                    "/billing/pay_pal/notify/", body,
+                    "/billing/pay_pal/notify/",
+                    body,
                     content_type="application/x-www-form-urlencoded",
                 )
                 with lock:

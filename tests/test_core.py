@@ -114,7 +114,9 @@ def test_per_integration_test_mode_and_url_override(merchant: Any) -> None:
 
 def render(integration: Integration, tag_args: str = "") -> str:
     template = Template(
-        "{% load render_integration from billing_tags %}{% render_integration obj " + tag_args + " %}"
+        "{% load render_integration from billing_tags %}{% render_integration obj "
+        + tag_args
+        + " %}"
     )
     request = RequestFactory().get("/", HTTP_HOST="shop.test")
     return template.render(Context({"obj": integration, "request": request}))
@@ -153,7 +155,10 @@ def test_rerender_updates_pending_payment_but_never_a_paid_one() -> None:
 
 def test_secret_headers_are_redacted() -> None:
     request = RequestFactory().post(
-        "/", HTTP_AUTHORIZATION="Bearer abc", HTTP_COOKIE="s=1", HTTP_X_API_TOKEN="t",
+        "/",
+        HTTP_AUTHORIZATION="Bearer abc",
+        HTTP_COOKIE="s=1",
+        HTTP_X_API_TOKEN="t",
         HTTP_USER_AGENT="PayPal IPN",
     )
     headers = redact_headers(request)
@@ -176,8 +181,11 @@ def test_forwarded_for_only_believed_from_trusted_proxy(settings: Any) -> None:
 def test_notify_stores_request_as_received() -> None:
     body = ipn_body()
     Client().post(
-        "/billing/pay_pal/notify/?x=1", body, content_type="application/x-www-form-urlencoded",
-        HTTP_AUTHORIZATION="Basic c2VjcmV0", REMOTE_ADDR="192.0.2.5",
+        "/billing/pay_pal/notify/?x=1",
+        body,
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION="Basic c2VjcmV0",
+        REMOTE_ADDR="192.0.2.5",
     )
     log = NotificationLog.objects.get()
     assert bytes(log.body) == body
@@ -213,7 +221,9 @@ def test_admin_pages_and_reprocess_action(admin_client: Client, fake_paypal: Any
     get_integration("pay_pal", {"invoice": "ORDER-1", "amount": "10.00"}).generate_form()
     body = fake_paypal.send(ipn_body())
     fake_paypal.unreachable = True
-    Client().post("/billing/pay_pal/notify/", body, content_type="application/x-www-form-urlencoded")
+    Client().post(
+        "/billing/pay_pal/notify/", body, content_type="application/x-www-form-urlencoded"
+    )
     log = NotificationLog.objects.get()
     for url in (
         "/admin/billing/payment/",
@@ -241,7 +251,10 @@ def test_pdt_token_never_logged(merchant: Any, fake_paypal: Any, caplog: Any) ->
     caplog.set_level(logging.DEBUG)
     get_integration("pay_pal", {"invoice": "ORDER-1", "amount": "10.00"}).generate_form()
     Client().get("/billing/pay_pal/return/?ref=ORDER-1&tx=ABC")
-    Client().post("/billing/pay_pal/notify/", ipn_body(),
-                  content_type="application/x-www-form-urlencoded")
+    Client().post(
+        "/billing/pay_pal/notify/", ipn_body(), content_type="application/x-www-form-urlencoded"
+    )
     assert "very-secret-pdt-token" not in caplog.text
-    assert all("very-secret-pdt-token" not in (log.error or "") for log in NotificationLog.objects.all())
+    assert all(
+        "very-secret-pdt-token" not in (log.error or "") for log in NotificationLog.objects.all()
+    )
