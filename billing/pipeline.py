@@ -107,8 +107,12 @@ def apply(integration: Integration, n: Notification, log: NotificationLog) -> tu
             return Outcome.DUPLICATE, ""
         problems = mismatches(integration, payment, n)
         old = payment.status
-        new = PaymentStatus.REVIEW if problems else n.status
-        if not problems and n.status not in ALLOWED[old]:
+        if problems:
+            # A pending payment waits for a person; a settled one keeps its state.
+            new = PaymentStatus.REVIEW if old == PaymentStatus.PENDING else old
+        elif n.status in ALLOWED[old]:
+            new = n.status
+        else:
             return Outcome.STALE, f"{n.gateway_status} cannot follow {old}"
         try:
             with transaction.atomic():
@@ -122,12 +126,12 @@ def apply(integration: Integration, n: Notification, log: NotificationLog) -> tu
         except IntegrityError:
             return Outcome.DUPLICATE, ""
         if problems:
-            reason = "; ".join(problems)
-            payment.status = PaymentStatus.REVIEW
-            payment.review_reason = reason
+            payment.status = new
+            payment.review_reason = "; ".join(problems)
             payment.save(update_fields=["status", "review_reason", "updated_at"])
-            _on_commit_changed(integration, payment, old, n)
-            return Outcome.HELD, reason
+            if new != old:
+                _on_commit_changed(integration, payment, old, n)
+            return Outcome.HELD, payment.review_reason
         first_paid = new == PaymentStatus.PAID and payment.paid_at is None
         payment.status = new
         if new == PaymentStatus.PAID:

@@ -295,3 +295,16 @@ def test_unknown_charset_is_400(paypal_settings: Any) -> None:
     )
     assert response.status_code == 400
     assert b"charset" in response.content
+
+
+def test_mismatch_after_payment_is_held_without_unpaying(
+    paypal_settings: Any, fake_paypal: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    make_payment()
+    post(fake_paypal.send(ipn_body()), django_capture_on_commit_callbacks)
+    second = ipn_body(transaction_id="OTHER-TXN", amount=Decimal("99.00"))
+    post(fake_paypal.send(second), django_capture_on_commit_callbacks)
+    payment = Payment.objects.get()
+    assert payment.status == PaymentStatus.PAID
+    assert "amount 99.00 instead of 10.00" in payment.review_reason
+    assert NotificationLog.objects.order_by("pk").last().outcome == Outcome.HELD
