@@ -15,6 +15,7 @@ from . import conf
 from .exceptions import BillingError, MalformedNotification, VerificationUnavailable
 from .integration import Integration
 from .models import NotificationLog, Outcome, Payment, PaymentEvent, PaymentStatus, Verdict
+from .money import format_amount
 from .protocols.base import Notification, Status, Verification
 from .registry import get_integration
 from .signals import (
@@ -79,12 +80,13 @@ def mismatches(integration: Integration, payment: Payment, n: Notification) -> l
         problems.append(f"paid to {n.receiver!r}, not the shop's account")
     if n.currency.upper() != payment.currency.upper():
         problems.append(f"currency {n.currency!r} instead of {payment.currency}")
+    asked = format_amount(payment.amount, payment.currency)
     if n.status is Status.PAID and n.amount != payment.amount:
-        problems.append(f"amount {n.amount} instead of {payment.amount}")
+        problems.append(f"amount {n.amount} instead of {asked}")
     if n.status in (Status.REFUNDED, Status.REVERSED) and (
         n.amount is None or abs(n.amount) > payment.amount
     ):
-        problems.append(f"{n.status} of {n.amount} on a payment of {payment.amount}")
+        problems.append(f"{n.status} of {n.amount} on a payment of {asked}")
     return problems
 
 
