@@ -1,6 +1,7 @@
 """Step 1: store the inbound request as received, before anything trusts it."""
 
 import ipaddress
+from collections.abc import Callable
 
 from django.http import HttpRequest
 
@@ -50,12 +51,20 @@ def read_body(request: HttpRequest, limit: int) -> tuple[bytes, bool]:
     return data[:limit], len(data) > limit
 
 
-def store(request: HttpRequest, integration: str, kind: str) -> NotificationLog:
+def store(
+    request: HttpRequest,
+    integration: str,
+    kind: str,
+    redact: Callable[[bytes], bytes] | None = None,
+) -> NotificationLog:
+    """Store the request; redact replaces secrets a gateway puts in the body (e.g. a password)."""
     limit = conf.max_body_bytes()
     if request.method in ("GET", "HEAD"):
         body, truncated = b"", False
     else:
         body, truncated = read_body(request, limit)
+    if redact is not None and not truncated:
+        body = redact(body)
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or len(body))
     except ValueError:

@@ -201,6 +201,14 @@ class Integration:
         """The answer the gateway expects once the notification is safely stored."""
         return HttpResponse(b"", content_type="text/plain")
 
+    def redact_body(self, body: bytes) -> bytes:
+        """Replace secrets the gateway sends in the body before it is stored.
+
+        Default: nothing to hide. A gateway that authenticates with a shared password in
+        the body replaces it with a keyed digest that verify() can still check.
+        """
+        return body
+
     def handle_return(self, log: NotificationLog) -> None:
         """Use a verifiable return (e.g. PayPal PDT) like a notification; default: nothing."""
 

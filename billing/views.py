@@ -36,8 +36,9 @@ def _integration_or_none(slug: str) -> Integration | None:
 @transaction.non_atomic_requests
 def notify(request: HttpRequest, integration: str) -> HttpResponse:
     """Store first, check the body can be read, queue processing, answer the gateway."""
-    log = capture.store(request, integration, kind="notify")
     gateway = _integration_or_none(integration)
+    redact = gateway.redact_body if gateway is not None else None
+    log = capture.store(request, integration, kind="notify", redact=redact)
     if gateway is None:
         return _reject(log, 404, f"no configured integration {integration!r}")
     if request.method not in ("POST", *gateway.notify_methods):
@@ -66,8 +67,9 @@ def _payment_for(gateway: Integration, request: HttpRequest) -> Payment | None:
 @transaction.non_atomic_requests
 def return_view(request: HttpRequest, integration: str) -> HttpResponse:
     """The customer is back. The page shows state; only verified data ever changes it."""
-    log = capture.store(request, integration, kind="return")
     gateway = _integration_or_none(integration)
+    redact = gateway.redact_body if gateway is not None else None
+    log = capture.store(request, integration, kind="return", redact=redact)
     if gateway is None:
         return _reject(log, 404, f"no configured integration {integration!r}")
     gateway.handle_return(log)
