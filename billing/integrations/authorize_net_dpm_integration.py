@@ -1,0 +1,132 @@
+"""Authorize.Net SIM / Direct Post Method with the Signature Key, answered by relay response."""
+
+import secrets
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.signing import BadSignature, Signer
+from django.http import HttpRequest, HttpResponse
+from django.utils.html import format_html
+
+from ..exceptions import IntegrationNotConfigured, InvalidData, MalformedNotification
+from ..integration import Integration, PaymentTerms
+from ..models import NotificationLog, Payment
+from ..protocols import authorize_net_dpm as anet
+from ..protocols.base import Notification, Verification
+
+# A merchant-defined field (not x_-prefixed: Authorize.Net returns it in the relay
+# response): the absolute return URL, signed with the project's SECRET_KEY so that the
+# page shown to the customer can only ever send them to a URL this shop made.
+RETURN_FIELD = "billing_return"
+_RETURN_SALT = "billing.authorize_net_dpm.return"
+
+
+def relay_page(url: str | None) -> str:
+    """The small page Authorize.Net shows the customer in place of its receipt."""
+    if not url:
+        return (
+            '<!DOCTYPE html><html><head><meta charset="utf-8"><title>Thank you</title>'
+            "</head><body><p>Thank you. You may now return to the shop.</p></body></html>"
+        )
+    return format_html(
+        '<!DOCTYPE html><html><head><meta charset="utf-8">'
+        '<meta http-equiv="refresh" content="0;url={0}"><title>Back to the shop</title>'
+        '</head><body><p><a href="{0}">Continue to the shop</a></p></body></html>',
+        url,
+    )
+
+
+class AuthorizeNetDpmIntegration(Integration):
+    slug = "authorize_net_dpm"
+    display_name = "Authorize.Net (SIM / Direct Post Method)"
+    required_settings = ("LOGIN_ID", "SIGNATURE_KEY")
+    endpoints = {"SERVICE_URL": (anet.LIVE_SERVICE_URL, anet.TEST_SERVICE_URL)}
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        super().__init__(options)
+        try:
+            self.signature_key = anet.signature_key(self.settings["SIGNATURE_KEY"])
+        except ValueError as exc:
+            raise IntegrationNotConfigured(
+                f"{self.display_name}: MERCHANT_SETTINGS[{self.slug!r}]['SIGNATURE_KEY'] "
+                f"is not valid: {exc}"
+            ) from None
+
+    @property
+    def account_currency(self) -> str:
+        """The currency the Authorize.Net account processes (relay responses imply it)."""
+        return str(self.settings.get("CURRENCY") or "USD").upper()
+
+    @property
+    def _signer(self) -> Signer:
+        return Signer(salt=_RETURN_SALT)
+
+    def build_fields(self, request: HttpRequest | None) -> dict[str, str]:
+        fields = dict(self.fields)
+        reference = str(fields.get("x_invoice_num") or "")
+        if not reference:
+            raise InvalidData("Authorize.Net needs an x_invoice_num (the shop's order reference)")
+        relay_url = self.absolute_url("notify", request)
+        if relay_url and not fields.get("x_relay_url"):
+            fields["x_relay_url"] = relay_url
+        return_url = self.absolute_url("return", request, reference)
+        fields.pop(RETURN_FIELD, None)
+        if return_url:
+            fields[RETURN_FIELD] = self._signer.sign(return_url)
+        return anet.build_fields(
+            fields,
+            login=str(self.settings["LOGIN_ID"]),
+            key=self.signature_key,
+            test=self.test_mode,
+            account_currency=self.account_currency,
+            sequence=str(secrets.randbelow(10**9)),
+            timestamp=str(int(time.time())),
+        )
+
+    def payment_terms(self, final_fields: Mapping[str, str]) -> PaymentTerms:
+        return PaymentTerms(
+            reference=final_fields["x_invoice_num"],
+            amount=anet.expected_amount(final_fields),
+            currency=final_fields["x_currency_code"],
+            receiver=str(self.settings["LOGIN_ID"]),
+        )
+
+    def parse_notification(self, log: NotificationLog) -> dict[str, str]:
+        return anet.parse_relay(bytes(log.body))
+
+    def verify(self, log: NotificationLog, fields: Mapping[str, str]) -> Verification:
+        valid = anet.verify_relay(fields, self.signature_key)
+        return Verification.VALID if valid else Verification.INVALID
+
+    def to_notification(self, fields: Mapping[str, str]) -> Notification:
+        return anet.to_notification(fields, integration=self.slug, currency=self.account_currency)
+
+    def receiver_matches(self, payment: Payment, notification: Notification) -> bool:
+        """The relay response does not name the account; the Signature Key proves it.
+
+        A verified relay response therefore comes from the configured LOGIN_ID: it
+        belongs to the payment only if the payment was asked of that same account.
+        """
+        return payment.receiver.casefold() == str(self.settings["LOGIN_ID"]).casefold()
+
+    def return_url(self, fields: Mapping[str, str]) -> str | None:
+        """Where the relay page sends the customer: the signed URL echoed back, else
+        the return view under BILLING_SITE_URL, else nowhere (a plain thank-you page)."""
+        signed = fields.get(RETURN_FIELD, "")
+        if signed:
+            try:
+                return self._signer.unsign(signed)
+            except BadSignature:
+                pass
+        return self.absolute_url("return", None, fields.get("x_invoice_num") or None)
+
+    def acknowledge(self, log: NotificationLog) -> HttpResponse:
+        """Authorize.Net shows this page to the customer: HTTP 200, no secrets."""
+        try:
+            fields = anet.parse_relay(bytes(log.body))
+        except MalformedNotification:
+            fields = {}
+        return HttpResponse(
+            relay_page(self.return_url(fields)), content_type="text/html; charset=utf-8"
+        )

@@ -1,0 +1,564 @@
+"""Authorize.Net SIM / DPM: the conformance suite, known-answer vectors and attacks.
+
+The gateway side below (the relay response and its x_SHA2_Hash) is written from the SIM
+guide and the Transaction Hash Upgrade Guide, not with billing.protocols.authorize_net_dpm;
+the vectors come from the openssl CLI, with the command next to each.
+"""
+
+import hashlib
+import hmac
+import html
+import re
+import secrets as secrets_module
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from django.test import Client, RequestFactory
+
+from billing import get_integration
+from billing.exceptions import IntegrationNotConfigured, InvalidData
+from billing.integrations.authorize_net_dpm_integration import RETURN_FIELD
+from billing.models import NotificationLog, Outcome, Payment, PaymentStatus
+from billing.protocols import authorize_net_dpm as anet
+from billing.protocols.base import Status
+from billing.testing.conformance import Delivery, IntegrationConformance
+
+LOGIN = "ShopLogin42"
+# A Signature Key as the Merchant Interface shows it (from `openssl rand -hex 64`).
+KEY = (
+    "6EA3CBE8269CAADC601A9F857EA7AC9192A03390A2C88FF8441ECF4F9F146A0E"
+    "D39F4F0D0273AF2985DAA34807A3CA760D2F292B4D0EC7D1DAE2332898FC2B51"
+)
+OTHER_KEY = "0F" * 64
+SETTINGS = {"LOGIN_ID": LOGIN, "SIGNATURE_KEY": KEY}
+NOTIFY = "/billing/authorize_net_dpm/notify/"
+
+RESPONSE_CODES = {"paid": "1", "failed": "2", "pending": "4"}
+
+# SIM guide, "Using the SHA-512 hash": the relay response values covered, in order.
+HASHED = [
+    "x_trans_id",
+    "x_test_request",
+    "x_response_code",
+    "x_auth_code",
+    "x_cvv2_resp_code",
+    "x_cavv_response",
+    "x_avs_code",
+    "x_method",
+    "x_account_number",
+    "x_amount",
+    "x_company",
+    "x_first_name",
+    "x_last_name",
+    "x_address",
+    "x_city",
+    "x_state",
+    "x_zip",
+    "x_country",
+    "x_phone",
+    "x_fax",
+    "x_email",
+    "x_ship_to_company",
+    "x_ship_to_first_name",
+    "x_ship_to_last_name",
+    "x_ship_to_address",
+    "x_ship_to_city",
+    "x_ship_to_state",
+    "x_ship_to_zip",
+    "x_ship_to_country",
+    "x_invoice_num",
+]
+
+
+# -- Authorize.Net's side, from its guides -----------------------------------------------------
+
+
+def sha2_hash(values: dict[str, str], hex_key: str) -> str:
+    message = "^" + "^".join(values.get(name, "") for name in HASHED) + "^"
+    mac = hmac.new(bytes.fromhex(hex_key), message.encode("iso-8859-1"), hashlib.sha512)
+    return mac.hexdigest().upper()
+
+
+def relay_pairs(
+    form: dict[str, str],
+    *,
+    response_code: str = "1",
+    amount: str | None = None,
+    trans_id: str = "60123456789",
+    test_request: str | None = None,
+    hex_key: str = KEY,
+    transaction_type: str = "auth_capture",
+) -> list[tuple[str, str]]:
+    """The relay response Authorize.Net posts for this form (merchant fields echoed)."""
+    approved = response_code == "1"
+    values = {
+        "x_response_code": response_code,
+        "x_response_reason_code": {"1": "1", "2": "2", "3": "6", "4": "252"}[response_code],
+        "x_response_reason_text": "This transaction has been approved."
+        if approved
+        else "This transaction has been declined.",
+        "x_avs_code": "Y",
+        "x_auth_code": "ABC123" if approved else "",
+        "x_trans_id": trans_id,
+        "x_method": "CC",
+        "x_card_type": "Visa",
+        "x_account_number": "XXXX1111",
+        "x_first_name": "Zoë",
+        "x_last_name": "Müller",
+        "x_company": "",
+        "x_address": "1 Main St",
+        "x_city": "Bellevue",
+        "x_state": "WA",
+        "x_zip": "98004",
+        "x_country": "US",
+        "x_phone": "",
+        "x_fax": "",
+        "x_email": "buyer@example.com",
+        "x_invoice_num": form["x_invoice_num"],
+        "x_description": form.get("x_description", ""),
+        "x_type": transaction_type,
+        "x_cust_id": "",
+        "x_amount": amount if amount is not None else form["x_amount"],
+        "x_tax": "0.00",
+        "x_duty": "0.00",
+        "x_freight": "0.00",
+        "x_tax_exempt": "FALSE",
+        "x_po_num": "",
+        "x_MD5_Hash": "",
+        "x_cvv2_resp_code": "M" if approved else "",
+        "x_cavv_response": "2" if approved else "",
+        "x_test_request": test_request
+        if test_request is not None
+        else ("true" if form.get("x_test_request") == "TRUE" else "false"),
+    }
+    # Merchant-defined fields (not x_...) come back as they were posted.
+    values.update({k: v for k, v in form.items() if not k.startswith("x_")})
+    values["x_SHA2_Hash"] = sha2_hash(values, hex_key)
+    return list(values.items())
+
+
+def as_body(pairs: list[tuple[str, str]]) -> bytes:
+    return urlencode(pairs, encoding="iso-8859-1").encode("ascii")
+
+
+class TestAuthorizeNetConformance(IntegrationConformance):
+    slug = "authorize_net_dpm"
+    merchant_settings = SETTINGS
+    # The relay response returns neither x_login nor a currency: the Signature Key proves
+    # the account, and the account's own currency is implied.
+    names_receiver = False
+    names_currency = False
+
+    def order(self, reference: str, amount: Decimal, currency: str) -> dict[str, str]:
+        return {
+            "x_invoice_num": reference,
+            "x_amount": str(amount),
+            "x_currency_code": currency,
+            "x_description": "Mug",
+        }
+
+    def gateway_notification(
+        self,
+        form: dict[str, str],
+        *,
+        status: str = "paid",
+        amount: Decimal | None = None,
+        currency: str | None = None,
+        receiver: str | None = None,
+        test: bool | None = None,
+        transaction_id: str = "TX-1",
+    ) -> Delivery:
+        assert currency is None, "a relay response states no currency"
+        pairs = relay_pairs(
+            form,
+            response_code=RESPONSE_CODES[status],
+            amount=None if amount is None else f"{amount:.2f}",
+            trans_id=transaction_id,
+            test_request=None if test is None else ("true" if test else "false"),
+            hex_key=KEY if receiver is None else OTHER_KEY,
+        )
+        return Delivery(body=as_body(pairs))
+
+    def tamper(self, delivery: Delivery) -> Delivery:
+        assert b"x_amount=10.00&" in delivery.body
+        return Delivery(body=delivery.body.replace(b"x_amount=10.00&", b"x_amount=0.01&"))
+
+    def forge(self, form: dict[str, str]) -> Delivery:
+        pairs = relay_pairs(form)
+        pairs[-1] = ("x_SHA2_Hash", secrets_module.token_hex(64).upper())
+        return Delivery(body=as_body(pairs))
+
+    def secrets(self) -> list[str]:
+        return [KEY, KEY.lower()]
+
+
+# -- known-answer vectors -----------------------------------------------------------------------
+
+
+def test_fingerprint_known_answer() -> None:
+    # printf '%s' 'ShopLogin42^123456^1767225600^10.00^USD' | openssl dgst -sha512 -mac HMAC -macopt hexkey:6EA3CBE8269CAADC601A9F857EA7AC9192A03390A2C88FF8441ECF4F9F146A0ED39F4F0D0273AF2985DAA34807A3CA760D2F292B4D0EC7D1DAE2332898FC2B51  # noqa: E501
+    with_currency = (
+        "d0865795427f79a6be6063c961bf185af0e112e24ca8baf1728fb5054f1fc74e"
+        "20761f17d824f520bdb71dfe2237f94abd3e89608f79b505b7e0693dd58faab1"
+    )
+    # The same without a currency: 'ShopLogin42^123456^1767225600^10.00^' (trailing caret).
+    without_currency = (
+        "3c367d561512bc1452a9294aa93efcbe5eb5e22c6ab7e8391c9461974742e383"
+        "d81e8e310d64ec6b8b4fc4ef04c5d130e82515a88e94033cae217b9fecffa478"
+    )
+    key = anet.signature_key(KEY)
+    common = {"login": LOGIN, "sequence": "123456", "timestamp": "1767225600", "amount": "10.00"}
+    assert anet.fingerprint(**common, currency="USD", key=key) == with_currency
+    assert anet.fingerprint(**common, currency="", key=key) == without_currency
+    form = anet.build_fields(
+        {"x_invoice_num": "ORDER-1", "x_amount": "10"},
+        login=LOGIN,
+        key=key,
+        test=True,
+        account_currency="usd",
+        sequence="123456",
+        timestamp="1767225600",
+    )
+    assert form["x_amount"] == "10.00" and form["x_currency_code"] == "USD"
+    assert form["x_fp_hash"] == with_currency
+
+
+# The relay response hash over the 30 values (ISO-8859-1: Zoë and Müller are one byte a letter):
+#   printf '%s' '^60123456789^false^1^ABC123^M^2^Y^CC^XXXX1111^10.00^^Zoë^Müller^1 Main St^Bellevue^WA^98004^US^^^buyer@example.com^^^^^^^^^ORDER-1^' | iconv -f UTF-8 -t ISO-8859-1 | openssl dgst -sha512 -mac HMAC -macopt hexkey:6EA3CBE8269CAADC601A9F857EA7AC9192A03390A2C88FF8441ECF4F9F146A0ED39F4F0D0273AF2985DAA34807A3CA760D2F292B4D0EC7D1DAE2332898FC2B51  # noqa: E501
+RELAY_HASH = (
+    "01AA7746A4BDEE34C3CB6BE33651B3EC5541E49F0C10BADE044220A076CB4936"
+    "5E95D63C378E3514656CF1287324A4BE8F63A261FECE22F4E9C029E68BCF5F3A"
+)
+RELAY_BODY = (
+    b"x_response_code=1&x_response_reason_code=1&x_response_reason_text=This+transaction"
+    b"+has+been+approved.&x_avs_code=Y&x_auth_code=ABC123&x_trans_id=60123456789"
+    b"&x_method=CC&x_card_type=Visa&x_account_number=XXXX1111&x_first_name=Zo%EB"
+    b"&x_last_name=M%FCller&x_company=&x_address=1+Main+St&x_city=Bellevue&x_state=WA"
+    b"&x_zip=98004&x_country=US&x_phone=&x_fax=&x_email=buyer%40example.com"
+    b"&x_invoice_num=ORDER-1&x_description=Mug&x_type=auth_capture&x_cust_id="
+    b"&x_ship_to_first_name=&x_ship_to_last_name=&x_ship_to_company=&x_ship_to_address="
+    b"&x_ship_to_city=&x_ship_to_state=&x_ship_to_zip=&x_ship_to_country=&x_amount=10.00"
+    b"&x_tax=0.00&x_duty=0.00&x_freight=0.00&x_tax_exempt=FALSE&x_po_num=&x_MD5_Hash="
+    b"&x_cvv2_resp_code=M&x_cavv_response=2&x_test_request=false&x_SHA2_Hash=" + RELAY_HASH.encode()
+)
+
+
+def test_relay_hash_known_answer() -> None:
+    fields = anet.parse_relay(RELAY_BODY)
+    assert fields["x_first_name"] == "Zoë" and fields["x_last_name"] == "Müller"
+    key = anet.signature_key(KEY)
+    assert anet.response_hash(fields, key) == RELAY_HASH
+    assert anet.verify_relay(fields, key)
+    assert anet.verify_relay({**fields, "x_SHA2_Hash": RELAY_HASH.lower()}, key)
+    assert not anet.verify_relay(fields, anet.signature_key(OTHER_KEY))
+    n = anet.to_notification(fields, integration="authorize_net_dpm", currency="usd")
+    assert (n.reference, n.transaction_id, n.currency) == ("ORDER-1", "60123456789", "USD")
+    assert n.amount == Decimal("10.00") and n.status is Status.PAID
+    assert n.test is False and n.receiver == ""
+
+
+@pytest.mark.parametrize(
+    "field", ["x_trans_id", "x_test_request", "x_response_code", "x_amount", "x_invoice_num"]
+)
+def test_every_bound_value_is_covered(field: str) -> None:
+    fields = anet.parse_relay(RELAY_BODY)
+    changed = {**fields, field: fields[field] + "0"}
+    assert not anet.verify_relay(changed, anet.signature_key(KEY))
+
+
+def test_values_outside_the_hash_do_not_matter() -> None:
+    fields = anet.parse_relay(RELAY_BODY)
+    changed = {**fields, "x_description": "changed", "x_tax": "9.99"}
+    assert anet.verify_relay(changed, anet.signature_key(KEY))
+
+
+@pytest.mark.parametrize(
+    ("code", "transaction_type", "state"),
+    [
+        ("1", "auth_capture", Status.PAID),
+        ("2", "auth_capture", Status.FAILED),
+        ("3", "auth_capture", Status.FAILED),
+        ("4", "auth_capture", Status.PENDING),  # held for review: not money received
+        ("1", "auth_only", Status.PENDING),  # authorised, not captured
+        ("9", "auth_capture", Status.UNKNOWN),
+    ],
+)
+def test_status_mapping(code: str, transaction_type: str, state: Status) -> None:
+    fields = {"x_response_code": code, "x_type": transaction_type, "x_trans_id": "1"}
+    n = anet.to_notification(fields, integration="authorize_net_dpm", currency="USD")
+    assert n.status is state and n.gateway_status == code
+
+
+# -- the integration --------------------------------------------------------------------------
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def anet_settings(settings: Any) -> Any:
+    settings.MERCHANT_SETTINGS = {"authorize_net_dpm": dict(SETTINGS)}
+    settings.MERCHANT_TEST_MODE = True
+    return settings
+
+
+def make_form(reference: str = "ORDER-1", amount: str = "10.00", **extra: Any) -> dict[str, str]:
+    integration = get_integration("authorize_net_dpm")
+    integration.add_fields({"x_invoice_num": reference, "x_amount": amount, **extra})
+    return integration.generate_form(RequestFactory().get("/checkout/", HTTP_HOST="shop.test"))
+
+
+def post(body: bytes, capture: Any) -> Any:
+    with capture(execute=True):
+        return Client().post(NOTIFY, body, content_type="application/x-www-form-urlencoded")
+
+
+def payment(reference: str = "ORDER-1") -> Payment:
+    return Payment.objects.get(integration="authorize_net_dpm", reference=reference)
+
+
+def test_form_fields_and_fingerprint(anet_settings: Any) -> None:
+    form = make_form(x_description="Mug")
+    message = "^".join(
+        [LOGIN, form["x_fp_sequence"], form["x_fp_timestamp"], form["x_amount"], "USD"]
+    )
+    expected = hmac.new(bytes.fromhex(KEY), message.encode(), hashlib.sha512).hexdigest()
+    assert form["x_fp_hash"] == expected
+    assert form["x_login"] == LOGIN and form["x_version"] == "3.1"
+    assert form["x_type"] == "AUTH_CAPTURE" and form["x_show_form"] == "PAYMENT_FORM"
+    assert form["x_relay_response"] == "TRUE" and form["x_test_request"] == "TRUE"
+    assert form["x_relay_url"] == "http://shop.test/billing/authorize_net_dpm/notify/"
+    assert form["x_currency_code"] == "USD"
+    assert KEY not in str(form) and KEY.lower() not in str(form)
+    assert payment().receiver == LOGIN and payment().amount == Decimal("10.00")
+
+
+def test_live_mode_sends_no_test_request(anet_settings: Any) -> None:
+    anet_settings.MERCHANT_TEST_MODE = False
+    form = make_form(x_test_request="TRUE")
+    assert "x_test_request" not in form
+    assert get_integration("authorize_net_dpm").service_url == anet.LIVE_SERVICE_URL
+    anet_settings.MERCHANT_TEST_MODE = True
+    assert get_integration("authorize_net_dpm").service_url == anet.TEST_SERVICE_URL
+    anet_settings.MERCHANT_SETTINGS["authorize_net_dpm"]["SERVICE_URL"] = "https://gw.test/t"
+    assert get_integration("authorize_net_dpm").service_url == "https://gw.test/t"
+
+
+def test_direct_post_method_leaves_out_the_hosted_form(anet_settings: Any) -> None:
+    form = make_form(x_show_form=None)
+    assert "x_show_form" not in form and form["x_relay_always"] == "TRUE"
+
+
+def test_account_currency_setting(anet_settings: Any) -> None:
+    anet_settings.MERCHANT_SETTINGS["authorize_net_dpm"]["CURRENCY"] = "cad"
+    form = make_form()
+    assert form["x_currency_code"] == "CAD" and payment().currency == "CAD"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"x_type": "AUTH_ONLY"}, "AUTH_CAPTURE"),
+        ({"x_amount": 10.0}, "float"),
+        ({"x_amount": "0"}, "positive"),
+        ({"x_amount": "ten"}, "amount"),
+        ({"x_currency_code": "US"}, "ISO 4217"),
+        ({"x_invoice_num": ""}, "x_invoice_num"),
+    ],
+)
+def test_form_refuses(anet_settings: Any, extra: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidData, match=message):
+        make_form(**extra)
+    assert not Payment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "key",
+    [KEY[:-2], KEY + "00", "Z" + KEY[1:], "", "simon says" * 13],
+    ids=["short", "long", "not-hex", "empty", "text"],
+)
+def test_signature_key_is_checked(settings: Any, key: str) -> None:
+    settings.MERCHANT_SETTINGS = {"authorize_net_dpm": {"LOGIN_ID": LOGIN, "SIGNATURE_KEY": key}}
+    with pytest.raises(IntegrationNotConfigured) as error:
+        get_integration("authorize_net_dpm")
+    message = str(error.value)
+    assert "SIGNATURE_KEY" in message
+    assert not key or key not in message
+
+
+def test_relay_reply_sends_the_customer_back(
+    anet_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    form = make_form()
+    response = post(as_body(relay_pairs(form)), django_capture_on_commit_callbacks)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    back = "http://shop.test/billing/authorize_net_dpm/return/?ref=ORDER-1"
+    assert f'content="0;url={html.escape(back)}"' in page
+    assert f'href="{html.escape(back)}"' in page
+    assert KEY not in page and KEY.lower() not in page and len(page) < 600
+    assert payment().status == PaymentStatus.PAID
+    # And the customer lands on the return page.
+    assert Client().get(back).status_code == 200
+
+
+def test_relay_reply_ignores_an_unsigned_return_url(
+    anet_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    form = make_form()
+    form[RETURN_FIELD] = "https://evil.example/phish"
+    response = post(as_body(relay_pairs(form)), django_capture_on_commit_callbacks)
+    assert b"evil.example" not in response.content
+    assert b"url=" not in response.content  # no BILLING_SITE_URL: a plain thank-you page
+
+
+def test_relay_reply_falls_back_to_site_url(
+    anet_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    anet_settings.BILLING_SITE_URL = "https://shop.example"
+    form = make_form()
+    del form[RETURN_FIELD]
+    evil = dict(form, x_invoice_num='"><script>alert(1)</script>')
+    response = post(as_body(relay_pairs(evil)), django_capture_on_commit_callbacks)
+    page = response.content.decode()
+    assert "<script>" not in page
+    assert re.search(r'href="https://shop\.example/billing/authorize_net_dpm/return/\?ref=', page)
+
+
+def test_malformed_relay_is_400(anet_settings: Any) -> None:
+    response = Client().post(NOTIFY, b"=", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400  # malformed: rejected before any page
+
+
+def test_held_for_review_stays_pending(
+    anet_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    form = make_form()
+    post(as_body(relay_pairs(form, response_code="4")), django_capture_on_commit_callbacks)
+    assert payment().status == PaymentStatus.PENDING
+    assert NotificationLog.objects.get().outcome == Outcome.APPLIED
+
+
+def test_test_transactions_with_id_zero_stay_apart(
+    anet_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Test-mode transactions all have x_trans_id 0; each payment is still paid once."""
+    first, second = make_form("ORDER-1"), make_form("ORDER-2", "5.00")
+    for form in (first, second, first):
+        post(as_body(relay_pairs(form, trans_id="0")), django_capture_on_commit_callbacks)
+    assert payment("ORDER-1").status == payment("ORDER-2").status == PaymentStatus.PAID
+    outcomes = list(NotificationLog.objects.order_by("pk").values_list("outcome", flat=True))
+    assert outcomes == [Outcome.APPLIED, Outcome.APPLIED, Outcome.DUPLICATE]
+
+
+def test_declined_then_approved(
+    anet_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    form = make_form(x_show_form=None)
+    post(
+        as_body(relay_pairs(form, response_code="2", trans_id="1")),
+        django_capture_on_commit_callbacks,
+    )
+    assert payment().status == PaymentStatus.FAILED
+    post(as_body(relay_pairs(form, trans_id="2")), django_capture_on_commit_callbacks)
+    assert payment().status == PaymentStatus.PAID
+
+
+# -- attacks --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "hex_key",
+    [OTHER_KEY, KEY.lower().replace("6ea3", "6ea4")],
+    ids=["another-account", "one-digit-off"],
+)
+def test_wrong_key_changes_nothing(
+    anet_settings: Any, hex_key: str, django_capture_on_commit_callbacks: Any
+) -> None:
+    form = make_form()
+    post(as_body(relay_pairs(form, hex_key=hex_key)), django_capture_on_commit_callbacks)
+    assert payment().status == PaymentStatus.PENDING
+    assert NotificationLog.objects.get().outcome == Outcome.REJECTED
+
+
+def test_missing_hash_changes_nothing(
+    anet_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    form = make_form()
+    pairs = [(k, v) for k, v in relay_pairs(form) if k != "x_SHA2_Hash"]
+    post(as_body(pairs), django_capture_on_commit_callbacks)
+    assert payment().status == PaymentStatus.PENDING
+    assert NotificationLog.objects.get().outcome == Outcome.REJECTED
+
+
+def test_md5_hash_alone_is_not_accepted(
+    anet_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    form = make_form()
+    md5 = hashlib.md5(f"{LOGIN}60123456789{form['x_amount']}".encode()).hexdigest().upper()
+    pairs = [(k, md5 if k == "x_MD5_Hash" else v) for k, v in relay_pairs(form)]
+    pairs = [(k, v) for k, v in pairs if k != "x_SHA2_Hash"]
+    post(as_body(pairs), django_capture_on_commit_callbacks)
+    assert payment().status == PaymentStatus.PENDING
+
+
+def test_swapped_invoice_changes_nothing(
+    anet_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The authentic relay of a cheap order, its invoice number changed to the dear one."""
+    make_form("ORDER-1", "500.00")
+    cheap = make_form("ORDER-2", "1.00")
+    body = as_body(relay_pairs(cheap)).replace(b"x_invoice_num=ORDER-2", b"x_invoice_num=ORDER-1")
+    post(body, django_capture_on_commit_callbacks)
+    assert payment("ORDER-1").status == payment("ORDER-2").status == PaymentStatus.PENDING
+    assert NotificationLog.objects.get().outcome == Outcome.REJECTED
+
+
+def test_cheap_form_posted_under_the_dear_invoice_is_held(
+    anet_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """x_invoice_num is not in the fingerprint: a customer can pay the cheap form under the
+    dear order's number and get an authentic relay for it. The amount check holds it."""
+    make_form("ORDER-1", "500.00")
+    cheap = make_form("ORDER-2", "1.00")
+    edited = dict(cheap, x_invoice_num="ORDER-1")
+    post(as_body(relay_pairs(edited)), django_capture_on_commit_callbacks)
+    assert payment("ORDER-1").status == PaymentStatus.REVIEW
+    assert "amount 1.00 instead of 500.00" in payment("ORDER-1").review_reason
+
+
+def test_form_changed_to_auth_only_is_not_paid(
+    anet_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """x_type is not in the fingerprint either: an authorisation-only approval stays pending."""
+    form = make_form()
+    relay = relay_pairs(form, transaction_type="auth_only")
+    post(as_body(relay), django_capture_on_commit_callbacks)
+    assert payment().status == PaymentStatus.PENDING
+
+
+def test_test_request_on_a_live_shop_is_held(
+    anet_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """x_test_request is not in the fingerprint: a customer can add it; the hash covers it."""
+    anet_settings.MERCHANT_TEST_MODE = False
+    form = make_form()
+    post(as_body(relay_pairs(form, test_request="true")), django_capture_on_commit_callbacks)
+    assert payment().status == PaymentStatus.REVIEW
+    relay = relay_pairs(form, test_request="true")
+    body = as_body(relay).replace(b"x_test_request=true", b"x_test_request=false")
+    post(body, django_capture_on_commit_callbacks)
+    assert NotificationLog.objects.order_by("pk").last().outcome == Outcome.REJECTED
+
+
+def test_replayed_relay_is_applied_once(
+    anet_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    form = make_form()
+    body = as_body(relay_pairs(form))
+    for _ in range(3):
+        post(body, django_capture_on_commit_callbacks)
+    outcomes = list(NotificationLog.objects.order_by("pk").values_list("outcome", flat=True))
+    assert outcomes == [Outcome.APPLIED, Outcome.DUPLICATE, Outcome.DUPLICATE]

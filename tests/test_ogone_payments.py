@@ -1,0 +1,617 @@
+"""Worldline e-Commerce (Ogone): the conformance suite, known-answer vectors and attacks.
+
+The gateway side below (how Worldline signs a feedback) is written from the e-Commerce
+guide, not with billing.protocols.ogone_payments; the vectors come from the guide and
+from the openssl CLI, with the command next to each.
+"""
+
+import hashlib
+import secrets as secrets_module
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import pytest
+from django.test import Client, RequestFactory
+
+from billing import get_integration
+from billing.exceptions import IntegrationNotConfigured, InvalidData
+from billing.models import NotificationLog, Outcome, Payment, PaymentStatus
+from billing.protocols import ogone_payments as ogone
+from billing.protocols.base import Status
+from billing.signals import transaction_was_successful
+from billing.testing.conformance import Delivery, IntegrationConformance
+
+PSPID = "MyPSPID"
+SHA_IN = "In-passphrase-4e1c9b7d"
+SHA_OUT = "OutPassphrase-2026!"
+SETTINGS = {"PSPID": PSPID, "SHA_IN": SHA_IN, "SHA_OUT": SHA_OUT, "HASH_ALGORITHM": "sha256"}
+NOTIFY = "/billing/ogone_payments/notify/"
+
+# e-Commerce guide, "Possible statuses".
+STATUS_CODES = {"paid": "9", "failed": "2", "cancelled": "1", "pending": "51"}
+
+
+# -- Worldline's side, from the guide ------------------------------------------------------
+
+
+def worldline_sign(params: dict[str, str], passphrase: str, algorithm: str = "sha256") -> str:
+    """Upper-case names, sorted, NAME=value+passphrase for non-empty values, hashed."""
+    text = "".join(
+        f"{name}={value}{passphrase}"
+        for name, value in sorted((k.upper(), v) for k, v in params.items())
+        if value
+    )
+    return hashlib.new(algorithm, text.encode("utf-8")).hexdigest().upper()
+
+
+def major_units(minor: int, exponent: int = 2) -> str:
+    """Worldline's feedback amount: major units, no trailing zeros (1500 -> 15, 750 -> 7.5)."""
+    return format((Decimal(minor).scaleb(-exponent)).normalize(), "f")
+
+
+def feedback_pairs(
+    form: dict[str, str],
+    *,
+    status: str = "9",
+    amount: str | None = None,
+    currency: str | None = None,
+    payid: str = "3014567890",
+    complus: str | None = None,
+    passphrase: str = SHA_OUT,
+    algorithm: str = "sha256",
+) -> list[tuple[str, str]]:
+    """A post-sale feedback for this form, in Worldline's order and letter case."""
+    pairs = [
+        ("orderID", form["ORDERID"]),
+        ("currency", currency or form["CURRENCY"]),
+        ("amount", amount if amount is not None else major_units(int(form["AMOUNT"]))),
+        ("PM", "CreditCard"),
+        ("ACCEPTANCE", "test123"),
+        ("STATUS", status),
+        ("CARDNO", "XXXXXXXXXXXX1111"),
+        ("ED", "0128"),
+        ("CN", "Zoë Müller"),
+        ("TRXDATE", "11/02/26"),
+        ("PAYID", payid),
+        ("PAYIDSUB", "0"),
+        ("NCERROR", "0" if status in ("9", "5", "51") else "30001001"),
+        ("BRAND", "VISA"),
+        ("IPCTY", "BE"),
+        ("CCCTY", "US"),
+        ("ECI", "7"),
+        ("CVCCheck", "NO"),
+        ("AAVCheck", "NO"),
+        ("VC", "NO"),
+        ("IP", "192.0.2.1"),
+        ("COMPLUS", complus if complus is not None else form.get("COMPLUS", "")),
+    ]
+    pairs.append(("SHASIGN", worldline_sign(dict(pairs), passphrase, algorithm)))
+    return pairs
+
+
+def as_delivery(pairs: list[tuple[str, str]], method: str) -> Delivery:
+    encoded = urlencode(pairs)
+    if method == "GET":
+        return Delivery(body=b"", method="GET", query=encoded)
+    return Delivery(body=encoded.encode("ascii"))
+
+
+def with_field(delivery: Delivery, old: str, new: str) -> Delivery:
+    if delivery.method == "GET":
+        assert old in delivery.query
+        return Delivery(body=b"", method="GET", query=delivery.query.replace(old, new))
+    assert old.encode() in delivery.body
+    return Delivery(body=delivery.body.replace(old.encode(), new.encode()))
+
+
+class OgoneConformance(IntegrationConformance):
+    slug = "ogone_payments"
+    merchant_settings = SETTINGS
+    # PSPID is not an out-parameter: the SHA-OUT passphrase is what proves the account.
+    names_receiver = False
+    method = "GET"
+
+    def order(self, reference: str, amount: Decimal, currency: str) -> dict[str, str]:
+        return {
+            "ORDERID": reference,
+            "AMOUNT": str(int(amount.scaleb(2))),  # minor units, as Worldline defines it
+            "CURRENCY": currency,
+            "CN": "Zoë Müller",
+        }
+
+    def gateway_notification(
+        self,
+        form: dict[str, str],
+        *,
+        status: str = "paid",
+        amount: Decimal | None = None,
+        currency: str | None = None,
+        receiver: str | None = None,
+        test: bool | None = None,
+        transaction_id: str = "TX-1",
+    ) -> Delivery:
+        complus = None if test is None else ("billing:test" if test else "billing:live")
+        pairs = feedback_pairs(
+            form,
+            status=STATUS_CODES[status],
+            amount=None if amount is None else major_units(int(amount.scaleb(2))),
+            currency=currency,
+            payid=transaction_id,
+            complus=complus,
+            # Another account signs with its own SHA-OUT passphrase.
+            passphrase=SHA_OUT if receiver is None else "another-account-out-passphrase",
+        )
+        return as_delivery(pairs, self.method)
+
+    def tamper(self, delivery: Delivery) -> Delivery:
+        return with_field(delivery, "&amount=10&", "&amount=0.01&")
+
+    def forge(self, form: dict[str, str]) -> Delivery:
+        pairs = feedback_pairs(form)[:-1]
+        pairs.append(("SHASIGN", secrets_module.token_hex(32).upper()))
+        return as_delivery(pairs, self.method)
+
+    def secrets(self) -> list[str]:
+        return [SHA_IN, SHA_OUT]
+
+
+class TestOgoneConformanceGet(OgoneConformance):
+    """Post-sale feedback set to GET in Worldline's back office."""
+
+    method = "GET"
+
+
+class TestOgoneConformancePost(OgoneConformance):
+    """Post-sale feedback set to POST."""
+
+    method = "POST"
+
+
+# -- known-answer vectors ---------------------------------------------------------------------
+
+GUIDE_PARAMS = {
+    "AMOUNT": "1500",
+    "CURRENCY": "EUR",
+    "LANGUAGE": "en_US",
+    "ORDERID": "1234",
+    "PSPID": "MyPSPID",
+}
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "digest"),
+    [
+        # The e-Commerce guide's worked example (section 5.1, passphrase Mysecretsig1875!?);
+        # the same values from:
+        #   printf '%s' 'AMOUNT=1500Mysecretsig1875!?CURRENCY=EURMysecretsig1875!?LANGUAGE=en_USMysecretsig1875!?ORDERID=1234Mysecretsig1875!?PSPID=MyPSPIDMysecretsig1875!?' | openssl dgst -sha1  # noqa: E501
+        ("sha1", "F4CC376CD7A834D997B91598FA747825A238BE0A"),
+        # ... | openssl dgst -sha256
+        ("sha256", "E019359BAA3456AE5A986B6AABD22CF1B3E09438739E97F17A7F61DF5A11B30F"),
+        # ... | openssl dgst -sha512 (the guide prints its first 32 digits: D1CFE8833A29...)
+        (
+            "sha512",
+            "D1CFE8833A297D0922E908B2B44934B09EE966EF1584DC0D696304E07BB58BA7"
+            "1973C2383C831D878D8A243BB7D7DFFFBE53CEE21955CDFEF44FE82E551F859D",
+        ),
+    ],
+)
+def test_sha_in_guide_example(algorithm: str, digest: str) -> None:
+    assert ogone.sha_sign(GUIDE_PARAMS, "Mysecretsig1875!?", algorithm) == digest
+    # Names are upper-cased, empty values and SHASIGN left out, input order irrelevant.
+    shuffled = {"pspid": "MyPSPID", "orderID": "1234", "language": "en_US", "OWNERZIP": ""}
+    shuffled.update({"currency": "EUR", "amount": "1500", "SHASIGN": "X"})
+    assert ogone.sha_sign(shuffled, "Mysecretsig1875!?", algorithm) == digest
+
+
+def test_form_known_answer() -> None:
+    # printf '%s' 'AMOUNT=1500Mysecretsig1875!?COMPLUS=billing:testMysecretsig1875!?CURRENCY=EURMysecretsig1875!?LANGUAGE=en_USMysecretsig1875!?ORDERID=1234Mysecretsig1875!?PSPID=MyPSPIDMysecretsig1875!?' | openssl dgst -sha512  # noqa: E501
+    expected = (
+        "50FE0D77921AEF47787432129DEC29B0E312486188BFFAD1FD1FE9C9DD0D9227"
+        "FCFD5BB90F53AC4294756D498E8AC57687F2AE7DB161DFCBE767F652BD5E6CF5"
+    )
+    form = ogone.build_fields(
+        {"orderID": "1234", "AMOUNT": 1500, "currency": "eur", "LANGUAGE": "en_US"},
+        pspid="MyPSPID",
+        sha_in="Mysecretsig1875!?",
+        algorithm="SHA-512",
+        test=True,
+    )
+    assert form == {
+        "ORDERID": "1234",
+        "AMOUNT": "1500",
+        "CURRENCY": "EUR",
+        "LANGUAGE": "en_US",
+        "PSPID": "MyPSPID",
+        "COMPLUS": "billing:test",
+        "SHASIGN": expected,
+    }
+
+
+def test_numbered_parameters_sort_naturally() -> None:
+    # "ITEM 11 is placed after ITEM 10 in a natural sort order" (guide, 5.1.1):
+    # printf '%s' 'ITEMID1=MugMysecretsig1875!?ITEMID2=TeaMysecretsig1875!?ITEMID10=SpoonMysecretsig1875!?' | openssl dgst -sha256  # noqa: E501
+    params = {"ITEMID10": "Spoon", "ITEMID2": "Tea", "ITEMID1": "Mug"}
+    assert ogone.sha_sign(params, "Mysecretsig1875!?", "sha256") == (
+        "E636CC6A63B3768D9EAAA8497DAEEE905EB1476B933AB3B2F1269A00B22B589F"
+    )
+    names = ["SUB_AM", "SUBSCRIPTION_ID", "ITEMID10", "ITEMID9", "ITEMATTRIBUTES1", "CN", "COM"]
+    assert sorted(names, key=ogone.sort_key) == [
+        "CN",
+        "COM",
+        "ITEMATTRIBUTES1",
+        "ITEMID9",
+        "ITEMID10",
+        "SUBSCRIPTION_ID",
+        "SUB_AM",
+    ]
+
+
+# A post-sale feedback as Worldline sends it (mixed-case names, amount in major units
+# without trailing zeros), SHA-256 with the SHA-OUT passphrase "OutPassphrase-2026!" over
+# the out-parameters only (upper-cased, sorted):
+#   O='OutPassphrase-2026!'; printf '%s' "AAVCHECK=NO${O}ACCEPTANCE=test123${O}AMOUNT=15${O}BRAND=VISA${O}CARDNO=XXXXXXXXXXXX1111${O}CCCTY=US${O}CN=Zöe Müller${O}COMPLUS=billing:test${O}CURRENCY=EUR${O}CVCCHECK=NO${O}ECI=7${O}ED=0128${O}IP=192.0.2.1${O}IPCTY=BE${O}NCERROR=0${O}ORDERID=ORDER-1${O}PAYID=3014567890${O}PAYIDSUB=0${O}PM=CreditCard${O}STATUS=9${O}TRXDATE=11/02/26${O}VC=NO${O}" | openssl dgst -sha256  # noqa: E501
+# (UTF-8 terminal). The ISO-8859-1 variant pipes the same string through
+# `iconv -f UTF-8 -t ISO-8859-1` before openssl.
+FEEDBACK_UTF8_SIGN = "55C1C12EC997161524F07061DA3FC2A0049672726CC8DEAEDD0A5FC093044D90"
+FEEDBACK_LATIN1_SIGN = "9CAB8548D4DF2F994701E009EA683BBE06858327D8196D48BE0B6E0493F1DFEB"
+FEEDBACK = (
+    "orderID=ORDER-1&currency=EUR&amount=15&PM=CreditCard&ACCEPTANCE=test123&STATUS=9"
+    "&CARDNO=XXXXXXXXXXXX1111&ED=0128&CN={cn}&TRXDATE=11%2F02%2F26&PAYID=3014567890"
+    "&PAYIDSUB=0&NCERROR=0&BRAND=VISA&IPCTY=BE&CCCTY=US&ECI=7&CVCCheck=NO&AAVCheck=NO"
+    "&VC=NO&IP=192.0.2.1&COMPLUS=billing%3Atest&PARAMPLUS=unsigned%3Dyes&SHASIGN={sign}"
+)
+
+
+def test_sha_out_known_answer_utf8() -> None:
+    body = FEEDBACK.format(cn="Z%C3%B6e+M%C3%BCller", sign=FEEDBACK_UTF8_SIGN).encode()
+    fields = ogone.parse_feedback(body)
+    assert fields["CN"] == "Zöe Müller"
+    assert ogone.verify_feedback(fields, sha_out="OutPassphrase-2026!", algorithm="sha256")
+    assert not ogone.verify_feedback(fields, sha_out="OutPassphrase-2026?", algorithm="sha256")
+    assert not ogone.verify_feedback(fields, sha_out="OutPassphrase-2026!", algorithm="sha512")
+    n = ogone.to_notification(fields, integration="ogone_payments")
+    assert (n.reference, n.transaction_id, n.currency) == ("ORDER-1", "3014567890", "EUR")
+    assert n.amount == Decimal("15.00") and str(n.amount) == "15.00"
+    assert n.status is Status.PAID and n.gateway_status == "9"
+    assert n.test is True and n.receiver == ""
+
+
+def test_sha_out_known_answer_iso_8859_1() -> None:
+    # An account set to ISO-8859-1: the feedback's bytes and its hash are in that charset.
+    body = FEEDBACK.format(cn="Z%F6e+M%FCller", sign=FEEDBACK_LATIN1_SIGN).encode()
+    fields = ogone.parse_feedback(body)
+    assert fields["CN"] == "Zöe Müller"
+    assert ogone.verify_feedback(fields, sha_out="OutPassphrase-2026!", algorithm="sha256")
+
+
+def test_unsigned_parameters_are_not_read() -> None:
+    body = FEEDBACK.format(cn="Z%C3%B6e+M%C3%BCller", sign=FEEDBACK_UTF8_SIGN)
+    # PARAMPLUS and anything else off the SHA-OUT list changes nothing, and is never read.
+    extra = body.replace("PARAMPLUS=unsigned%3Dyes", "PARAMPLUS=x&PSPID=attacker&ref=ORDER-9")
+    fields = ogone.parse_feedback(extra.encode())
+    assert ogone.verify_feedback(fields, sha_out="OutPassphrase-2026!", algorithm="sha256")
+    assert ogone.to_notification(fields, integration="ogone_payments").reference == "ORDER-1"
+
+
+@pytest.mark.parametrize(
+    ("code", "state"),
+    [
+        ("9", Status.PAID),
+        ("5", Status.PENDING),  # authorised is not money received
+        ("51", Status.PENDING),
+        ("91", Status.PENDING),
+        ("52", Status.PENDING),
+        ("1", Status.CANCELLED),
+        ("2", Status.FAILED),
+        ("0", Status.FAILED),
+        ("93", Status.FAILED),
+        ("8", Status.REFUNDED),
+        ("57", Status.UNKNOWN),
+    ],
+)
+def test_status_mapping(code: str, state: Status) -> None:
+    fields = {"ORDERID": "O", "PAYID": "1", "STATUS": code, "AMOUNT": "1", "CURRENCY": "EUR"}
+    assert ogone.to_notification(fields, integration="ogone_payments").status is state
+
+
+def test_amount_keeps_currency_places() -> None:
+    fields = {"ORDERID": "O", "PAYID": "1", "STATUS": "9", "CURRENCY": "EUR"}
+    assert str(ogone.to_notification({**fields, "AMOUNT": "7.5"}, integration="x").amount) == (
+        "7.50"
+    )
+    jpy = {**fields, "CURRENCY": "JPY", "AMOUNT": "1500"}
+    assert str(ogone.to_notification(jpy, integration="x").amount) == "1500"
+
+
+# -- the integration -------------------------------------------------------------------------
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ogone_settings(settings: Any) -> Any:
+    settings.MERCHANT_SETTINGS = {"ogone_payments": dict(SETTINGS)}
+    settings.MERCHANT_TEST_MODE = True
+    return settings
+
+
+def make_form(reference: str = "ORDER-1", amount: Any = "1000", **extra: Any) -> dict[str, str]:
+    integration = get_integration("ogone_payments")
+    integration.add_fields({"ORDERID": reference, "AMOUNT": amount, "CURRENCY": "EUR", **extra})
+    return integration.generate_form(RequestFactory().get("/checkout/", HTTP_HOST="shop.test"))
+
+
+def deliver(delivery: Delivery, capture: Any) -> Any:
+    with capture(execute=True):
+        if delivery.method == "GET":
+            return Client().get(f"{NOTIFY}?{delivery.query}")
+        return Client().post(NOTIFY, delivery.body, content_type=delivery.content_type)
+
+
+def payment(reference: str = "ORDER-1") -> Payment:
+    return Payment.objects.get(integration="ogone_payments", reference=reference)
+
+
+def test_form_is_signed_with_sha_in(ogone_settings: Any) -> None:
+    form = make_form(CN="Zoë", LANGUAGE="fr_BE")
+    signed = {k: v for k, v in form.items() if k != "SHASIGN"}
+    assert form["SHASIGN"] == worldline_sign(signed, SHA_IN)
+    assert form["PSPID"] == PSPID and form["COMPLUS"] == "billing:test"
+    assert form["ACCEPTURL"].endswith("/billing/ogone_payments/return/?ref=ORDER-1")
+    assert form["DECLINEURL"] == form["EXCEPTIONURL"] == form["ACCEPTURL"]
+    assert form["CANCELURL"].endswith("/billing/ogone_payments/cancel/?ref=ORDER-1")
+    assert SHA_IN not in form.values() and SHA_OUT not in form.values()
+    assert payment().amount == Decimal("10.00") and payment().receiver == PSPID
+
+
+def test_live_mode_marks_the_form_live(ogone_settings: Any) -> None:
+    ogone_settings.MERCHANT_TEST_MODE = False
+    assert make_form()["COMPLUS"] == "billing:live"
+    assert get_integration("ogone_payments").service_url == ogone.LIVE_SERVICE_URL
+    ogone_settings.MERCHANT_TEST_MODE = True
+    assert get_integration("ogone_payments").service_url == ogone.TEST_SERVICE_URL
+    ogone_settings.MERCHANT_SETTINGS["ogone_payments"]["SERVICE_URL"] = "https://psp.test/pay"
+    assert get_integration("ogone_payments").service_url == "https://psp.test/pay"
+
+
+def test_amount_is_minor_units(ogone_settings: Any) -> None:
+    form = make_form(amount=1500)
+    assert form["AMOUNT"] == "1500" and payment().amount == Decimal("15.00")
+    integration = get_integration("ogone_payments")
+    integration.add_fields({"ORDERID": "JPY-1", "AMOUNT": "1500", "CURRENCY": "JPY"})
+    integration.generate_form()
+    assert payment("JPY-1").amount == Decimal("1500")
+
+
+@pytest.mark.parametrize(
+    "amount", [Decimal("15.00"), "15.00", 15.0, "0", "-100", True, "１５"], ids=repr
+)
+def test_amount_must_be_whole_minor_units(ogone_settings: Any, amount: Any) -> None:
+    with pytest.raises(InvalidData, match="AMOUNT"):
+        make_form(amount=amount)
+    assert not Payment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"COMPLUS": "mine"}, "COMPLUS"),
+        ({"orderid": "ORDER-2"}, "twice"),
+        ({"CURRENCY": ""}, "CURRENCY"),
+    ],
+)
+def test_form_refuses(ogone_settings: Any, extra: dict[str, str], message: str) -> None:
+    with pytest.raises(InvalidData, match=message):
+        make_form(**extra)
+
+
+def test_names_are_case_insensitive(ogone_settings: Any) -> None:
+    integration = get_integration("ogone_payments")
+    integration.add_fields({"orderID": "ORDER-7", "amount": "990", "Currency": "usd"})
+    form = integration.generate_form()
+    assert form["ORDERID"] == "ORDER-7" and form["CURRENCY"] == "USD"
+    assert payment("ORDER-7").amount == Decimal("9.90")
+
+
+@pytest.mark.parametrize("algorithm", ["md5", "sha384", ""])
+def test_hash_algorithm_is_checked(ogone_settings: Any, algorithm: str) -> None:
+    ogone_settings.MERCHANT_SETTINGS["ogone_payments"]["HASH_ALGORITHM"] = algorithm
+    with pytest.raises(IntegrationNotConfigured, match="HASH_ALGORITHM"):
+        get_integration("ogone_payments")
+
+
+def test_missing_settings_are_named(settings: Any) -> None:
+    settings.MERCHANT_SETTINGS = {"ogone_payments": {"PSPID": PSPID}}
+    with pytest.raises(IntegrationNotConfigured) as error:
+        get_integration("ogone_payments")
+    assert "SHA_IN" in str(error.value) and "SHA_OUT" in str(error.value)
+
+
+@pytest.mark.parametrize("algorithm", ["sha1", "sha512"])
+def test_each_algorithm_round_trips(
+    ogone_settings: Any, algorithm: str, django_capture_on_commit_callbacks: Any
+) -> None:
+    ogone_settings.MERCHANT_SETTINGS["ogone_payments"]["HASH_ALGORITHM"] = algorithm.upper()
+    form = make_form()
+    assert form["SHASIGN"] == worldline_sign(
+        {k: v for k, v in form.items() if k != "SHASIGN"}, SHA_IN, algorithm
+    )
+    pairs = feedback_pairs(form, algorithm=algorithm)
+    deliver(as_delivery(pairs, "POST"), django_capture_on_commit_callbacks)
+    assert payment().status == PaymentStatus.PAID
+
+
+def test_authorised_then_captured(
+    ogone_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    fired: list[Any] = []
+    transaction_was_successful.connect(lambda **kw: fired.append(kw), weak=False, dispatch_uid="o")
+    try:
+        form = make_form(OPERATION="RES")
+        deliver(
+            as_delivery(feedback_pairs(form, status="5"), "GET"), django_capture_on_commit_callbacks
+        )
+        assert payment().status == PaymentStatus.PENDING and fired == []
+        deliver(
+            as_delivery(feedback_pairs(form, status="9"), "GET"), django_capture_on_commit_callbacks
+        )
+        assert payment().status == PaymentStatus.PAID and len(fired) == 1
+        deliver(
+            as_delivery(feedback_pairs(form, status="8"), "GET"), django_capture_on_commit_callbacks
+        )
+        assert payment().status == PaymentStatus.REFUNDED and len(fired) == 1
+    finally:
+        transaction_was_successful.disconnect(dispatch_uid="o")
+
+
+def test_redirect_back_with_feedback_marks_paid(
+    ogone_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    form = make_form()
+    pairs = feedback_pairs(form)
+    # Worldline appends the feedback to ACCEPTURL (which already has ?ref=).
+    url = f"{form['ACCEPTURL']}&{urlencode(pairs)}"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().get(url)
+    assert response.status_code == 200
+    assert payment().status == PaymentStatus.PAID
+    assert SHA_OUT.encode() not in response.content
+    # The post-sale request for the same event is then a duplicate.
+    deliver(as_delivery(pairs, "POST"), django_capture_on_commit_callbacks)
+    outcomes = dict(NotificationLog.objects.values_list("kind", "outcome"))
+    assert outcomes["feedback"] == Outcome.APPLIED and outcomes["notify"] == Outcome.DUPLICATE
+
+
+def test_redirect_back_with_bad_signature_changes_nothing(ogone_settings: Any) -> None:
+    form = make_form()
+    pairs = feedback_pairs(form, passphrase="guessed")
+    Client().get(f"{form['ACCEPTURL']}&{urlencode(pairs)}")
+    assert payment().status == PaymentStatus.PENDING
+    assert NotificationLog.objects.get(kind="feedback").outcome == Outcome.REJECTED
+
+
+def test_plain_return_without_feedback_is_only_a_page(ogone_settings: Any) -> None:
+    form = make_form()
+    assert Client().get(form["ACCEPTURL"]).status_code == 200
+    assert list(NotificationLog.objects.values_list("kind", flat=True)) == ["return"]
+
+
+# -- attacks -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize(
+    "passphrase",
+    [SHA_IN, "another-account-out-passphrase", ""],
+    ids=["signed-with-sha-in", "another-key", "empty-passphrase"],
+)
+def test_wrong_secret_changes_nothing(
+    ogone_settings: Any, method: str, passphrase: str, django_capture_on_commit_callbacks: Any
+) -> None:
+    form = make_form()
+    deliver(
+        as_delivery(feedback_pairs(form, passphrase=passphrase), method),
+        django_capture_on_commit_callbacks,
+    )
+    assert payment().status == PaymentStatus.PENDING
+    assert NotificationLog.objects.get().outcome == Outcome.REJECTED
+
+
+def test_wrong_algorithm_changes_nothing(
+    ogone_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    form = make_form()
+    pairs = feedback_pairs(form, algorithm="sha1")
+    deliver(as_delivery(pairs, "POST"), django_capture_on_commit_callbacks)
+    assert payment().status == PaymentStatus.PENDING
+
+
+def test_missing_signature_changes_nothing(
+    ogone_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    form = make_form()
+    pairs = [p for p in feedback_pairs(form) if p[0] != "SHASIGN"]
+    deliver(as_delivery(pairs, "GET"), django_capture_on_commit_callbacks)
+    assert payment().status == PaymentStatus.PENDING
+    assert NotificationLog.objects.get().outcome == Outcome.REJECTED
+
+
+def test_swapped_order_changes_nothing(
+    ogone_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The authentic feedback of a cheap order, moved to the expensive one."""
+    expensive = make_form("ORDER-1", "50000")
+    cheap = make_form("ORDER-2", "100")
+    pairs = feedback_pairs(cheap)
+    swapped = [("orderID", expensive["ORDERID"]) if k == "orderID" else (k, v) for k, v in pairs]
+    deliver(as_delivery(swapped, "GET"), django_capture_on_commit_callbacks)
+    assert payment("ORDER-1").status == payment("ORDER-2").status == PaymentStatus.PENDING
+    assert NotificationLog.objects.get().outcome == Outcome.REJECTED
+
+
+def test_case_variant_duplicate_is_refused(
+    ogone_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """An authentic feedback with a second, lower-case STATUS appended is not read twice."""
+    form = make_form()
+    query = urlencode(feedback_pairs(form, status="2")) + "&status=9"
+    response = deliver(
+        Delivery(body=b"", method="GET", query=query), django_capture_on_commit_callbacks
+    )
+    assert response.status_code == 400
+    assert payment().status == PaymentStatus.PENDING
+
+
+def test_replayed_feedback_is_applied_once(
+    ogone_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    fired: list[Any] = []
+    transaction_was_successful.connect(lambda **kw: fired.append(kw), weak=False, dispatch_uid="r")
+    try:
+        form = make_form()
+        pairs = feedback_pairs(form)
+        for method in ("GET", "POST", "GET"):
+            deliver(as_delivery(pairs, method), django_capture_on_commit_callbacks)
+    finally:
+        transaction_was_successful.disconnect(dispatch_uid="r")
+    assert len(fired) == 1
+    outcomes = list(NotificationLog.objects.order_by("pk").values_list("outcome", flat=True))
+    assert outcomes == [Outcome.APPLIED, Outcome.DUPLICATE, Outcome.DUPLICATE]
+
+
+def test_feedback_without_mode_marker_is_held_on_a_test_shop(
+    ogone_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    form = make_form()
+    deliver(
+        as_delivery(feedback_pairs(form, complus=""), "GET"), django_capture_on_commit_callbacks
+    )
+    assert payment().status == PaymentStatus.REVIEW
+
+
+def test_form_made_by_another_account_is_held(
+    ogone_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A payment asked of PSPID A, confirmed by the secret of the configured PSPID B."""
+    form = make_form()
+    Payment.objects.update(receiver="OtherPSPID")
+    deliver(as_delivery(feedback_pairs(form), "GET"), django_capture_on_commit_callbacks)
+    assert payment().status == PaymentStatus.REVIEW
+    assert "not the shop's account" in payment().review_reason
+
+
+@pytest.mark.parametrize("query", ["", "=x", "novalue"])
+def test_bad_get_feedback_is_400(ogone_settings: Any, query: str) -> None:
+    response = Client().get(f"{NOTIFY}?{query}" if query else NOTIFY)
+    assert response.status_code == 400
+    assert NotificationLog.objects.get().outcome == Outcome.REJECTED
+
+
+def test_parse_reads_the_query_string_for_get(ogone_settings: Any) -> None:
+    pairs = [("orderID", "O-1"), ("STATUS", "9")]
+    response = Client().get(f"{NOTIFY}?{urlencode(pairs)}")
+    assert response.status_code == 200 and response.content == b""
+    log = NotificationLog.objects.get()
+    fields = get_integration("ogone_payments").parse_notification(log)
+    assert dict(parse_qsl(log.query_string)) == fields
