@@ -1,0 +1,121 @@
+"""Global Payments (Realex) Hosted Payment Page: hashed request, hashed response to notify/."""
+
+import secrets
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import NoReverseMatch, reverse
+
+from ..exceptions import IntegrationNotConfigured, InvalidData, MalformedNotification
+from ..integration import Integration, PaymentTerms
+from ..models import NotificationLog
+from ..money import from_minor_units
+from ..protocols import global_payments
+from ..protocols.base import Notification, Verification
+
+
+class GlobalPaymentsIntegration(Integration):
+    slug = "global_payments"
+    display_name = "Global Payments"
+    required_settings = ("MERCHANT_ID", "ACCOUNT", "SHARED_SECRET")
+    endpoints = {
+        "SERVICE_URL": (
+            global_payments.LIVE_SERVICE_URL,
+            global_payments.SANDBOX_SERVICE_URL,
+        )
+    }
+
+    def _load_settings(self) -> dict[str, Any]:
+        configured = super()._load_settings()
+        algorithm = str(configured.get("HASH_ALGORITHM") or global_payments.DEFAULT_HASH_ALGORITHM)
+        if algorithm.lower() not in global_payments.HASH_FIELDS:
+            raise IntegrationNotConfigured(
+                f"{self.display_name}: MERCHANT_SETTINGS[{self.slug!r}]['HASH_ALGORITHM'] "
+                f"must be {' or '.join(global_payments.HASH_FIELDS)}, not {algorithm!r}"
+            )
+        return configured
+
+    @property
+    def hash_algorithm(self) -> str:
+        """sha1 (the default, as in Global Payments' SDKs) or sha256."""
+        value = self.settings.get("HASH_ALGORITHM") or global_payments.DEFAULT_HASH_ALGORITHM
+        return str(value).lower()
+
+    def build_fields(self, request: HttpRequest | None) -> dict[str, str]:
+        fields = dict(self.fields)
+        notify = self.absolute_url("notify", request)
+        if notify and not fields.get("MERCHANT_RESPONSE_URL"):
+            fields["MERCHANT_RESPONSE_URL"] = notify
+        return global_payments.build_fields(
+            fields,
+            merchant_id=str(self.settings["MERCHANT_ID"]),
+            account=str(self.settings["ACCOUNT"]),
+            secret=str(self.settings["SHARED_SECRET"]),
+            algorithm=self.hash_algorithm,
+            now=datetime.now(UTC),
+            nonce=secrets.token_hex(4),
+        )
+
+    def payment_terms(self, final_fields: Mapping[str, str]) -> PaymentTerms:
+        order = global_payments.parse_order_id(final_fields["ORDER_ID"])
+        if order is None:  # build_fields always makes a parsable one
+            raise InvalidData(f"ORDER_ID {final_fields['ORDER_ID']!r} was not made here")
+        return PaymentTerms(
+            reference=order.reference,
+            amount=from_minor_units(order.amount_minor, order.currency),
+            currency=order.currency,
+            receiver=global_payments.receiver(
+                str(self.settings["MERCHANT_ID"]), str(self.settings["ACCOUNT"])
+            ),
+        )
+
+    # -- the response -------------------------------------------------------------------
+
+    def parse_notification(self, log: NotificationLog) -> dict[str, str]:
+        return global_payments.parse_response(bytes(log.body))
+
+    def verify(self, log: NotificationLog, fields: Mapping[str, str]) -> Verification:
+        return global_payments.verify_response(
+            fields, secret=str(self.settings["SHARED_SECRET"]), algorithm=self.hash_algorithm
+        )
+
+    def to_notification(self, fields: Mapping[str, str]) -> Notification:
+        # The response has no test flag: it is the shop's mode. A sandbox response on a
+        # live shop fails the hash, as the sandbox and production secrets differ.
+        return global_payments.to_notification(fields, integration=self.slug, test=self.test_mode)
+
+    def acknowledge(self, log: NotificationLog) -> HttpResponse:
+        """The HPP shows this page to the customer: a link (and refresh) back to the shop."""
+        return HttpResponse(
+            global_payments.shopper_page(self._back_link(log)),
+            content_type="text/html; charset=utf-8",
+        )
+
+    def _back_link(self, log: NotificationLog) -> str | None:
+        """The shop's return page, only for an authentic response.
+
+        BILLING_SITE_URL gives the origin; without it, the origin of the
+        MERCHANT_RESPONSE_URL the shop sent (echoed in the response, trusted once the
+        hash matches).
+        """
+        try:
+            fields = self.parse_notification(log)
+        except MalformedNotification:
+            return None
+        order = global_payments.parse_order_id(fields["ORDER_ID"])
+        if order is None or self.verify(log, fields) is not Verification.VALID:
+            return None
+        link = self.absolute_url("return", None, order.reference)
+        if link:
+            return link
+        try:
+            origin = urlsplit(fields.get("MERCHANT_RESPONSE_URL", ""))
+            path = reverse("billing:return", kwargs={"integration": self.slug})
+        except (ValueError, NoReverseMatch):
+            return None
+        if origin.scheme not in ("http", "https") or not origin.netloc:
+            return None
+        return f"{origin.scheme}://{origin.netloc}{path}?{urlencode({'ref': order.reference})}"

@@ -1,0 +1,113 @@
+"""Worldpay Business Gateway: hosted payment page, MD5-signed order, Payment Response."""
+
+from collections.abc import Mapping
+from decimal import Decimal
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings as django_settings
+from django.http import HttpRequest, HttpResponse
+from django.urls import NoReverseMatch, reverse
+
+from ..exceptions import MalformedNotification
+from ..integration import Integration, PaymentTerms
+from ..models import NotificationLog
+from ..protocols import world_pay
+from ..protocols.base import Notification, Status, Verification
+
+
+class WorldPayIntegration(Integration):
+    slug = "world_pay"
+    display_name = "Worldpay"
+    required_settings = ("INSTALLATION_ID", "MD5_SECRET", "CALLBACK_PASSWORD")
+    endpoints = {"SERVICE_URL": (world_pay.LIVE_SERVICE_URL, world_pay.TEST_SERVICE_URL)}
+
+    def build_fields(self, request: HttpRequest | None) -> dict[str, str]:
+        fields = dict(self.fields)
+        reference = str(fields.get("cartId", ""))
+        defaults = {
+            "MC_callback": self.absolute_url("notify", request),
+            "MC_return": self.absolute_url("return", request, reference or None),
+        }
+        for field, url in defaults.items():
+            if url and not fields.get(field):
+                fields[field] = url
+        return world_pay.build_fields(
+            fields,
+            installation_id=str(self.settings["INSTALLATION_ID"]),
+            md5_secret=str(self.settings["MD5_SECRET"]),
+            signature_fields=str(
+                self.settings.get("SIGNATURE_FIELDS") or world_pay.DEFAULT_SIGNATURE_FIELDS
+            ),
+            test=self.test_mode,
+        )
+
+    def payment_terms(self, final_fields: Mapping[str, str]) -> PaymentTerms:
+        return PaymentTerms(
+            reference=final_fields["cartId"],
+            amount=Decimal(final_fields["amount"]),
+            currency=final_fields["currency"],
+            receiver=str(self.settings["INSTALLATION_ID"]),
+        )
+
+    # -- the Payment Response ----------------------------------------------------------
+
+    def _redaction_keys(self) -> list[bytes]:
+        """Keys of the stored password digests: SECRET_KEY, then its fallbacks (rotation)."""
+        secrets = [
+            django_settings.SECRET_KEY,
+            *getattr(django_settings, "SECRET_KEY_FALLBACKS", []),
+        ]
+        return [world_pay.redaction_key(str(secret).encode("utf-8")) for secret in secrets]
+
+    def redact_body(self, body: bytes) -> bytes:
+        return world_pay.redact_password(body, self._redaction_keys()[0])
+
+    def parse_notification(self, log: NotificationLog) -> dict[str, str]:
+        return world_pay.parse_callback(bytes(log.body))
+
+    def verify(self, log: NotificationLog, fields: Mapping[str, str]) -> Verification:
+        stored = fields.get(world_pay.PASSWORD_FIELD, "")
+        password = str(self.settings["CALLBACK_PASSWORD"])
+        if world_pay.password_matches(stored, password, self._redaction_keys()):
+            return Verification.VALID
+        return Verification.INVALID
+
+    def to_notification(self, fields: Mapping[str, str]) -> Notification:
+        return world_pay.to_notification(fields, integration=self.slug)
+
+    def acknowledge(self, log: NotificationLog) -> HttpResponse:
+        """Worldpay shows this page to the shopper: a link (and refresh) back to the shop."""
+        return HttpResponse(
+            world_pay.shopper_page(self._back_link(log)),
+            content_type="text/html; charset=utf-8",
+        )
+
+    def _back_link(self, log: NotificationLog) -> str | None:
+        """The shop's return (or cancel) page, only for a callback that is authentic.
+
+        BILLING_SITE_URL gives the origin; without it, the origin of the notify URL the
+        shop sent as ``MC_callback`` (echoed by Worldpay, trusted once the password matches).
+        """
+        try:
+            fields = self.parse_notification(log)
+        except MalformedNotification:
+            return None
+        if self.verify(log, fields) is not Verification.VALID:
+            return None
+        cancelled = world_pay.STATUS_MAP.get(fields["transStatus"].strip().upper())
+        page = "cancel" if cancelled is Status.CANCELLED else "return"
+        link = self.absolute_url(page, None, fields["cartId"])
+        if link:
+            return link
+        try:
+            origin = urlsplit(fields.get("MC_callback", ""))
+        except ValueError:
+            return None
+        if origin.scheme not in ("http", "https") or not origin.netloc:
+            return None
+        try:
+            path = reverse(f"billing:{page}", kwargs={"integration": self.slug})
+        except NoReverseMatch:
+            return None
+        query = urlencode({"ref": fields["cartId"]})
+        return f"{origin.scheme}://{origin.netloc}{path}?{query}"

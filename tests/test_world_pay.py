@@ -1,0 +1,470 @@
+"""Worldpay Business Gateway: the conformance suite plus Worldpay's own behaviour.
+
+Every notification here is written the way Worldpay's Payment Response Guide describes the
+callback (a form POST with transStatus, transId, cartId, amount, currency, instId,
+testMode, callbackPW and the echoed MC_* parameters), independently of billing's code.
+"""
+
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from django.test import Client
+
+from billing import get_integration
+from billing.exceptions import InvalidData, MalformedNotification
+from billing.models import NotificationLog, Outcome, Payment, PaymentStatus, Verdict
+from billing.pipeline import process
+from billing.protocols import world_pay
+from billing.protocols.base import Status
+from billing.testing.conformance import Delivery, IntegrationConformance
+
+NOTIFY = "/billing/world_pay/notify/"
+INSTALLATION = "1234"
+MD5_SECRET = "Tw0-Shr3d-MD5"
+PASSWORD = "cb-P4ssw0rd"
+SETTINGS = {
+    "INSTALLATION_ID": INSTALLATION,
+    "MD5_SECRET": MD5_SECRET,
+    "CALLBACK_PASSWORD": PASSWORD,
+}
+
+# Known answers, computed outside the code under test with OpenSSL 3.0:
+#   printf '%s' 'Tw0-Shr3d-MD5:10.00:GBP:1234:ORDER-1' | openssl dgst -md5
+SIGNATURE_DEFAULT_FIELDS = "79d4e5219f50e729ab5e6260df8fe455"
+#   printf '%s' 'Tw0-Shr3d-MD5:1234:ORDER-1:10.00:GBP' | openssl dgst -md5
+SIGNATURE_CUSTOM_FIELDS = "1cceb18645935f33aa635684e627de93"
+#   printf '%s' 'Tw0-Shr3d-MD5:1000:JPY:1234:JP-1' | openssl dgst -md5
+SIGNATURE_JPY = "a53ce6aca4b1208723d8c95cbfaf0c21"
+# The stored digest of callbackPW with the test suite's SECRET_KEY:
+#   k=$(printf '%s' 'billing.world_pay.callbackPW' \
+#       | openssl dgst -sha256 -hmac 'tests-only-not-secret' | awk '{print $2}')
+#   (k = f96d1280d7728b980ace0d848f927108de84f20f26a597de785254cd3221dfab)
+#   printf '%s' 'cb-P4ssw0rd' | openssl dgst -sha256 -mac HMAC -macopt hexkey:$k
+PASSWORD_DIGEST = "0c3aa8790b0330ac574b5b2e297c71b068af8e16df25a3d597b52e3bb8af40c3"
+REDACTION_KEY = "f96d1280d7728b980ace0d848f927108de84f20f26a597de785254cd3221dfab"
+
+
+def callback(
+    *,
+    cart_id: str = "ORDER-1",
+    amount: str = "10.00",
+    currency: str = "GBP",
+    status: str = "Y",
+    trans_id: str = "3026456789",
+    inst_id: str = INSTALLATION,
+    test_mode: str = "100",
+    password: str | None = PASSWORD,
+    extra: dict[str, str] | None = None,
+) -> bytes:
+    """A Payment Response body, field for field as Worldpay posts it."""
+    fields = {
+        "transStatus": status,
+        "transId": trans_id if status == "Y" else "",
+        "transTime": "1795000000000",
+        "instId": inst_id,
+        "cartId": cart_id,
+        "desc": "Mug & co",
+        "amount": amount,
+        "currency": currency,
+        "authAmount": amount,
+        "authCurrency": currency,
+        "authAmountString": f"&#163;{amount}",
+        "rawAuthCode": "A",
+        "authMode": "A",
+        "testMode": test_mode,
+        "cardType": "Visa",
+        "countryMatch": "Y",
+        "AVS": "2222",
+        "name": "Zoë Müller",
+        "email": "zoe@example.net",
+        "MC_callback": "http://shop.test/billing/world_pay/notify/",
+        "MC_return": "http://shop.test/billing/world_pay/return/?ref=ORDER-1",
+        **(extra or {}),
+    }
+    if password is not None:
+        fields["callbackPW"] = password
+    return urlencode(fields).encode("utf-8")
+
+
+def redacted(body: bytes) -> bytes:
+    """The body as billing must store it: the password replaced by its keyed digest."""
+    clear = b"callbackPW=" + PASSWORD.encode()
+    assert body.count(clear) == 1
+    return body.replace(clear, b"callbackPW=hmac-sha256%3A" + PASSWORD_DIGEST.encode())
+
+
+class TestWorldPayConformance(IntegrationConformance):
+    slug = "world_pay"
+    merchant_settings = SETTINGS
+    currency = "GBP"
+    # Worldpay sends no Payment Response for a refused card (the shopper retries on the
+    # payment page); the only unsuccessful callback is a cancellation.
+    declined_state = PaymentStatus.CANCELLED
+
+    def order(self, reference: str, amount: Decimal, currency: str) -> dict[str, str]:
+        return {"cartId": reference, "amount": str(amount), "currency": currency, "desc": "Mug"}
+
+    def gateway_notification(
+        self,
+        form: dict[str, str],
+        *,
+        status: str = "paid",
+        amount: Decimal | None = None,
+        currency: str | None = None,
+        receiver: str | None = None,
+        test: bool | None = None,
+        transaction_id: str = "TX-1",
+    ) -> Delivery:
+        if test is None:
+            mode = form["testMode"]
+        else:
+            mode = "100" if test else "0"
+        body = callback(
+            cart_id=form["cartId"],
+            amount=f"{amount}" if amount is not None else form["amount"],
+            currency=currency or form["currency"],
+            status={"paid": "Y", "failed": "C"}[status],
+            trans_id=transaction_id,
+            inst_id=receiver or form["instId"],
+            test_mode=mode,
+        )
+        return Delivery(body=body)
+
+    def tamper(self, delivery: Delivery) -> Delivery:
+        # The password is the callback's only authentication and travels over TLS from
+        # Worldpay to the shop: whoever changes the amount does not know it.
+        body = delivery.body.replace(b"&amount=10.00&", b"&amount=0.01&")
+        body = body.replace(b"callbackPW=" + PASSWORD.encode(), b"callbackPW=guess")
+        assert body != delivery.body
+        return Delivery(body=body)
+
+    def forge(self, form: dict[str, str]) -> Delivery:
+        return Delivery(body=callback(cart_id=form["cartId"], password="not-the-password"))
+
+    def stored_body(self, delivery: Delivery) -> bytes:
+        return redacted(delivery.body)
+
+    def secrets(self) -> list[str]:
+        return [MD5_SECRET, PASSWORD]
+
+
+# -- Worldpay's own behaviour -------------------------------------------------------------
+
+
+@pytest.fixture
+def wp_settings(settings: Any) -> Any:
+    settings.MERCHANT_SETTINGS = {"world_pay": dict(SETTINGS)}
+    settings.MERCHANT_TEST_MODE = True
+    return settings
+
+
+def make_payment(
+    reference: str = "ORDER-1", amount: str = "10.00", currency: str = "GBP", **extra: Any
+) -> dict[str, str]:
+    integration = get_integration("world_pay")
+    integration.add_fields({"cartId": reference, "amount": amount, "currency": currency, **extra})
+    return integration.generate_form()
+
+
+def post(body: bytes, capture: Any) -> Any:
+    with capture(execute=True):
+        return Client().post(NOTIFY, body, content_type="application/x-www-form-urlencoded")
+
+
+pytestmark = pytest.mark.django_db
+
+
+def test_signature_known_answers() -> None:
+    assert world_pay.signature(MD5_SECRET, ["10.00", "GBP", "1234", "ORDER-1"]) == (
+        SIGNATURE_DEFAULT_FIELDS
+    )
+    assert world_pay.signature(MD5_SECRET, ["1234", "ORDER-1", "10.00", "GBP"]) == (
+        SIGNATURE_CUSTOM_FIELDS
+    )
+
+
+def test_form_is_signed_over_default_fields(wp_settings: Any) -> None:
+    fields = make_payment(desc="Mug")
+    assert fields["instId"] == INSTALLATION
+    assert fields["signatureFields"] == "amount:currency:instId:cartId"
+    assert fields["signature"] == SIGNATURE_DEFAULT_FIELDS
+    assert fields["testMode"] == "100"
+    assert MD5_SECRET not in fields.values() and PASSWORD not in fields.values()
+    assert Payment.objects.get().receiver == INSTALLATION
+
+
+def test_signature_fields_setting(wp_settings: Any) -> None:
+    wp_settings.MERCHANT_SETTINGS["world_pay"]["SIGNATURE_FIELDS"] = "instId:cartId:amount:currency"
+    fields = make_payment()
+    assert fields["signatureFields"] == "instId:cartId:amount:currency"
+    assert fields["signature"] == SIGNATURE_CUSTOM_FIELDS
+
+
+def test_signature_field_missing_from_form_is_refused(wp_settings: Any) -> None:
+    wp_settings.MERCHANT_SETTINGS["world_pay"]["SIGNATURE_FIELDS"] = "amount:currency:authValidTo"
+    with pytest.raises(InvalidData, match="authValidTo"):
+        make_payment()
+
+
+def test_amount_is_formatted_per_currency(wp_settings: Any) -> None:
+    fields = make_payment(reference="JP-1", amount="1000", currency="jpy")
+    assert (fields["amount"], fields["currency"]) == ("1000", "JPY")
+    assert fields["signature"] == SIGNATURE_JPY
+    payment = Payment.objects.get()
+    assert (payment.amount, payment.currency) == (Decimal("1000"), "JPY")
+    assert make_payment(reference="GB-2", amount="10")["amount"] == "10.00"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"cartId": "F-1", "amount": 10.1, "currency": "GBP"},
+        {"cartId": "F-1", "amount": "10.005", "currency": "GBP"},
+        {"cartId": "F-1", "amount": "0", "currency": "GBP"},
+        {"cartId": "F-1", "amount": "ten", "currency": "GBP"},
+        {"amount": "10.00", "currency": "GBP"},
+        {"cartId": "F-1", "amount": "10.00"},
+    ],
+    ids=["float", "too-precise", "zero", "not-a-number", "no-cartId", "no-currency"],
+)
+def test_bad_orders_are_refused(wp_settings: Any, fields: dict[str, Any]) -> None:
+    integration = get_integration("world_pay")
+    integration.add_fields(fields)
+    with pytest.raises(InvalidData):
+        integration.generate_form()
+    assert not Payment.objects.exists()
+
+
+def test_live_mode_and_endpoints(wp_settings: Any) -> None:
+    integration = get_integration("world_pay")
+    assert integration.service_url == "https://secure-test.worldpay.com/wcc/purchase"
+    wp_settings.MERCHANT_TEST_MODE = False
+    integration = get_integration("world_pay")
+    assert integration.service_url == "https://secure.worldpay.com/wcc/purchase"
+    assert make_payment(testMode="100")["testMode"] == "0"  # a live shop never asks for test
+    wp_settings.MERCHANT_SETTINGS["world_pay"]["SERVICE_URL"] = "https://wp.test/purchase"
+    assert get_integration("world_pay").service_url == "https://wp.test/purchase"
+
+
+def test_callback_urls_point_at_billing(wp_settings: Any) -> None:
+    from django.test import RequestFactory
+
+    integration = get_integration("world_pay")
+    integration.add_fields({"cartId": "ORDER-1", "amount": "10.00", "currency": "GBP"})
+    fields = integration.generate_form(RequestFactory().get("/", HTTP_HOST="shop.test"))
+    assert fields["MC_callback"] == "http://shop.test/billing/world_pay/notify/"
+    assert fields["MC_return"] == "http://shop.test/billing/world_pay/return/?ref=ORDER-1"
+
+
+def test_stored_body_never_holds_the_password(
+    wp_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    make_payment()
+    body = callback()
+    response = post(body, django_capture_on_commit_callbacks)
+    assert response.status_code == 200
+    log = NotificationLog.objects.get()
+    assert PASSWORD.encode() not in bytes(log.body)
+    assert bytes(log.body) == redacted(body)
+    assert log.outcome == Outcome.APPLIED
+    assert Payment.objects.get().status == PaymentStatus.PAID
+    # Re-running the stored request (admin action, management command) still verifies.
+    NotificationLog.objects.update(outcome=Outcome.RECEIVED)
+    assert process(log.pk) == Outcome.DUPLICATE
+
+
+def test_redaction_key_and_digest_known_answers() -> None:
+    key = world_pay.redaction_key(b"tests-only-not-secret")
+    assert key.hex() == REDACTION_KEY
+    assert world_pay.password_digest(PASSWORD.encode(), key) == "hmac-sha256:" + PASSWORD_DIGEST
+
+
+def test_wrong_password_is_rejected(
+    wp_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    make_payment()
+    response = post(callback(password="cb-P4ssw0rD"), django_capture_on_commit_callbacks)
+    assert response.status_code == 200
+    log = NotificationLog.objects.get()
+    assert (log.verification, log.outcome) == (Verdict.INVALID, Outcome.REJECTED)
+    assert Payment.objects.get().status == PaymentStatus.PENDING
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        callback(password=None),
+        callback(password=""),
+        # The digest billing stores, sent on the wire: it is digested again.
+        callback(password="hmac-sha256:" + PASSWORD_DIGEST),
+        # The same behind a percent-encoded name, which decodes to callbackPW.
+        callback(password=None) + b"&callback%50W=hmac-sha256%3A" + PASSWORD_DIGEST.encode(),
+    ],
+    ids=["missing", "empty", "stored-digest", "encoded-name-digest"],
+)
+def test_no_password_no_payment(
+    wp_settings: Any, body: bytes, django_capture_on_commit_callbacks: Any
+) -> None:
+    make_payment()
+    post(body, django_capture_on_commit_callbacks)
+    log = NotificationLog.objects.get()
+    assert log.outcome == Outcome.REJECTED
+    assert Payment.objects.get().status == PaymentStatus.PENDING
+
+
+def test_password_behind_an_encoded_name_is_still_redacted(wp_settings: Any) -> None:
+    body = callback(password=None) + b"&callback%50W=" + PASSWORD.encode()
+    Client().post(NOTIFY, body, content_type="application/x-www-form-urlencoded")
+    assert PASSWORD.encode() not in bytes(NotificationLog.objects.get().body)
+
+
+def test_password_from_another_installation_is_rejected(
+    wp_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A callback made with another shop's (or the old) password changes nothing."""
+    make_payment()
+    post(callback(password="someone-elses-password"), django_capture_on_commit_callbacks)
+    assert Payment.objects.get().status == PaymentStatus.PENDING
+
+
+def test_rotated_secret_key_still_verifies_stored_callbacks(
+    wp_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    make_payment()
+    wp_settings.MERCHANT_SETTINGS["world_pay"]["CALLBACK_PASSWORD"] = "not-yet"
+    post(callback(), django_capture_on_commit_callbacks)  # stored, rejected: wrong password
+    log = NotificationLog.objects.get()
+    assert log.outcome == Outcome.REJECTED
+    wp_settings.MERCHANT_SETTINGS["world_pay"]["CALLBACK_PASSWORD"] = PASSWORD
+    wp_settings.SECRET_KEY_FALLBACKS = [wp_settings.SECRET_KEY]
+    wp_settings.SECRET_KEY = "a-new-secret-key-after-rotation"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert process(log.pk) == Outcome.APPLIED
+    assert Payment.objects.get().status == PaymentStatus.PAID
+
+
+def test_tampered_amount_with_the_password_is_held(
+    wp_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Only the amount check stands between a leaked password and a cheap order."""
+    make_payment()
+    post(callback(amount="0.01"), django_capture_on_commit_callbacks)
+    payment = Payment.objects.get()
+    assert payment.status == PaymentStatus.REVIEW
+    assert "amount 0.01 instead of 10.00" in payment.review_reason
+
+
+def test_other_installation_is_held(
+    wp_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    make_payment()
+    post(callback(inst_id="9999"), django_capture_on_commit_callbacks)
+    assert Payment.objects.get().status == PaymentStatus.REVIEW
+
+
+def test_replayed_callback_is_applied_once(
+    wp_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    make_payment()
+    for _ in range(3):
+        post(callback(), django_capture_on_commit_callbacks)
+    outcomes = list(NotificationLog.objects.order_by("pk").values_list("outcome", flat=True))
+    assert outcomes == [Outcome.APPLIED, Outcome.DUPLICATE, Outcome.DUPLICATE]
+    assert Payment.objects.get().events.count() == 1
+
+
+def test_cancellation_without_transaction_id(
+    wp_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    make_payment()
+    response = post(callback(status="C"), django_capture_on_commit_callbacks)
+    assert Payment.objects.get().status == PaymentStatus.CANCELLED
+    assert b'/billing/world_pay/cancel/?ref=ORDER-1"' in response.content
+
+
+def test_live_callback_on_live_shop_is_paid(
+    wp_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    wp_settings.MERCHANT_TEST_MODE = False
+    make_payment()
+    post(callback(test_mode="0"), django_capture_on_commit_callbacks)
+    assert Payment.objects.get().status == PaymentStatus.PAID
+
+
+@pytest.mark.parametrize(
+    ("trans_status", "state"),
+    [("Y", Status.PAID), ("y", Status.PAID), ("C", Status.CANCELLED), ("N", Status.UNKNOWN)],
+)
+def test_status_mapping(trans_status: str, state: Status) -> None:
+    fields = world_pay.parse_callback(callback(status=trans_status))
+    assert world_pay.to_notification(fields, integration="world_pay").status is state
+
+
+def test_missing_test_mode_is_not_live() -> None:
+    fields = world_pay.parse_callback(callback())
+    del fields["testMode"]
+    assert world_pay.to_notification(fields, integration="world_pay").test is True
+    fields["testMode"] = "0"
+    assert world_pay.to_notification(fields, integration="world_pay").test is False
+
+
+def test_notification_fields() -> None:
+    n = world_pay.to_notification(world_pay.parse_callback(callback()), integration="world_pay")
+    assert (n.reference, n.transaction_id, n.amount, n.currency, n.receiver) == (
+        "ORDER-1",
+        "3026456789",
+        Decimal("10.00"),
+        "GBP",
+        INSTALLATION,
+    )
+    assert n.raw["name"] == "Zoë Müller"
+
+
+def test_latin1_callback_decodes() -> None:
+    body = callback(extra={"name": "x"}).replace(b"name=x", b"name=M%FCller")
+    assert world_pay.parse_callback(body)["name"] == "Müller"
+
+
+@pytest.mark.parametrize("body", [b"a=b", b"transStatus=Y", b"   "])
+def test_not_a_payment_response(body: bytes) -> None:
+    with pytest.raises(MalformedNotification):
+        world_pay.parse_callback(body)
+
+
+def test_shopper_page_sends_the_shopper_back(
+    wp_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    make_payment()
+    response = post(callback(), django_capture_on_commit_callbacks)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+    link = b"http://shop.test/billing/world_pay/return/?ref=ORDER-1"
+    assert b'<meta http-equiv="refresh" content="2;url=' + link + b'">' in response.content
+    assert b'<a href="' + link + b'">' in response.content
+    for secret in (PASSWORD, MD5_SECRET, PASSWORD_DIGEST):
+        assert secret.encode() not in response.content
+
+
+def test_shopper_page_uses_the_site_url(
+    wp_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    wp_settings.BILLING_SITE_URL = "https://shop.example.com/"
+    make_payment()
+    response = post(callback(), django_capture_on_commit_callbacks)
+    assert b'href="https://shop.example.com/billing/world_pay/return/?ref=ORDER-1"' in (
+        response.content
+    )
+
+
+def test_forged_callback_gets_no_link(
+    wp_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    make_payment()
+    body = callback(
+        password="guess", extra={"MC_callback": "https://evil.example/billing/world_pay/notify/"}
+    )
+    response = post(body, django_capture_on_commit_callbacks)
+    assert response.status_code == 200
+    assert b"evil.example" not in response.content and b"href=" not in response.content
