@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import httpx
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 
 from . import conf
@@ -130,6 +131,9 @@ class Integration:
     ) -> str | None:
         """This integration's own callback URL, if billing.urls is mounted.
 
+        BILLING_SITE_URL, when set, names the public origin (behind proxies); else the
+        request's host, which ALLOWED_HOSTS vouches for.
+
         Customer-facing URLs carry the reference only to show the right order page;
         nothing read from them is trusted.
         """
@@ -139,10 +143,10 @@ class Integration:
             return None
         if reference is not None:
             relative = f"{relative}?{urlencode({'ref': reference})}"
-        if request is not None:
-            return request.build_absolute_uri(relative)
         site = conf.site_url()
-        return f"{site}{relative}" if site else None
+        if site:
+            return f"{site}{relative}"
+        return request.build_absolute_uri(relative) if request is not None else None
 
     # -- building the form ------------------------------------------------------------
 
@@ -197,9 +201,14 @@ class Integration:
     def to_notification(self, fields: Mapping[str, str]) -> Notification:
         raise NotImplementedError
 
-    def acknowledge(self, log: NotificationLog) -> HttpResponse:
+    def acknowledge(self, log: NotificationLog, request: HttpRequest) -> HttpResponse:
         """The answer the gateway expects once the notification is safely stored."""
         return HttpResponse(b"", content_type="text/plain")
+
+    def back_to_shop(self, url: str | None, delay: int = 2) -> HttpResponse:
+        """The small page some gateways show the customer in place of their receipt."""
+        page = render_to_string("billing/back_to_shop.html", {"url": url, "delay": delay})
+        return HttpResponse(page, content_type="text/html; charset=utf-8")
 
     def redact_body(self, body: bytes) -> bytes:
         """Replace secrets the gateway sends in the body before it is stored.

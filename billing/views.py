@@ -53,7 +53,7 @@ def notify(request: HttpRequest, integration: str) -> HttpResponse:
         enqueue(log.pk)
     except Exception:  # stored already; `billing_process --pending` picks it up
         logger.exception("could not queue notification %s", log.pk)
-    return gateway.acknowledge(log)
+    return gateway.acknowledge(log, request)
 
 
 def _payment_for(gateway: Integration, request: HttpRequest) -> Payment | None:

@@ -19,7 +19,6 @@ from django.test import Client, RequestFactory
 
 from billing import get_integration
 from billing.exceptions import IntegrationNotConfigured, InvalidData
-from billing.integrations.authorize_net_dpm_integration import RETURN_FIELD
 from billing.models import NotificationLog, Outcome, Payment, PaymentStatus
 from billing.protocols import authorize_net_dpm as anet
 from billing.protocols.base import Status
@@ -395,7 +394,7 @@ def test_relay_reply_sends_the_customer_back(
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
     page = response.content.decode()
-    back = "http://shop.test/billing/authorize_net_dpm/return/?ref=ORDER-1"
+    back = "http://testserver/billing/authorize_net_dpm/return/?ref=ORDER-1"
     assert f'content="0;url={html.escape(back)}"' in page
     assert f'href="{html.escape(back)}"' in page
     assert KEY not in page and KEY.lower() not in page and len(page) < 600
@@ -404,22 +403,24 @@ def test_relay_reply_sends_the_customer_back(
     assert Client().get(back).status_code == 200
 
 
-def test_relay_reply_ignores_an_unsigned_return_url(
+def test_relay_reply_never_follows_urls_in_the_relay(
     anet_settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     form = make_form()
-    form[RETURN_FIELD] = "https://evil.example/phish"
+    form["x_relay_url"] = "https://evil.example/phish"
+    form["x_receipt_link_url"] = "https://evil.example/phish"
     response = post(as_body(relay_pairs(form)), django_capture_on_commit_callbacks)
     assert b"evil.example" not in response.content
-    assert b"url=" not in response.content  # no BILLING_SITE_URL: a plain thank-you page
+    assert b'href="http://testserver/billing/authorize_net_dpm/return/?ref=ORDER-1"' in (
+        response.content
+    )
 
 
-def test_relay_reply_falls_back_to_site_url(
+def test_relay_reply_uses_site_url_and_escapes(
     anet_settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     anet_settings.BILLING_SITE_URL = "https://shop.example"
     form = make_form()
-    del form[RETURN_FIELD]
     evil = dict(form, x_invoice_num='"><script>alert(1)</script>')
     response = post(as_body(relay_pairs(evil)), django_capture_on_commit_callbacks)
     page = response.content.decode()

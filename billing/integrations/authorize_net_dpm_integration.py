@@ -5,36 +5,13 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.signing import BadSignature, Signer
 from django.http import HttpRequest, HttpResponse
-from django.utils.html import format_html
 
 from ..exceptions import IntegrationNotConfigured, InvalidData, MalformedNotification
 from ..integration import Integration, PaymentTerms
 from ..models import NotificationLog, Payment
 from ..protocols import authorize_net_dpm as anet
 from ..protocols.base import Notification, Verification
-
-# A merchant-defined field (not x_-prefixed: Authorize.Net returns it in the relay
-# response): the absolute return URL, signed with the project's SECRET_KEY so that the
-# page shown to the customer can only ever send them to a URL this shop made.
-RETURN_FIELD = "billing_return"
-_RETURN_SALT = "billing.authorize_net_dpm.return"
-
-
-def relay_page(url: str | None) -> str:
-    """The small page Authorize.Net shows the customer in place of its receipt."""
-    if not url:
-        return (
-            '<!DOCTYPE html><html><head><meta charset="utf-8"><title>Thank you</title>'
-            "</head><body><p>Thank you. You may now return to the shop.</p></body></html>"
-        )
-    return format_html(
-        '<!DOCTYPE html><html><head><meta charset="utf-8">'
-        '<meta http-equiv="refresh" content="0;url={0}"><title>Back to the shop</title>'
-        '</head><body><p><a href="{0}">Continue to the shop</a></p></body></html>',
-        url,
-    )
 
 
 class AuthorizeNetDpmIntegration(Integration):
@@ -58,10 +35,6 @@ class AuthorizeNetDpmIntegration(Integration):
         """The currency the Authorize.Net account processes (relay responses imply it)."""
         return str(self.settings.get("CURRENCY") or "USD").upper()
 
-    @property
-    def _signer(self) -> Signer:
-        return Signer(salt=_RETURN_SALT)
-
     def build_fields(self, request: HttpRequest | None) -> dict[str, str]:
         fields = dict(self.fields)
         reference = str(fields.get("x_invoice_num") or "")
@@ -70,10 +43,6 @@ class AuthorizeNetDpmIntegration(Integration):
         relay_url = self.absolute_url("notify", request)
         if relay_url and not fields.get("x_relay_url"):
             fields["x_relay_url"] = relay_url
-        return_url = self.absolute_url("return", request, reference)
-        fields.pop(RETURN_FIELD, None)
-        if return_url:
-            fields[RETURN_FIELD] = self._signer.sign(return_url)
         return anet.build_fields(
             fields,
             login=str(self.settings["LOGIN_ID"]),
@@ -110,23 +79,10 @@ class AuthorizeNetDpmIntegration(Integration):
         """
         return payment.receiver.casefold() == str(self.settings["LOGIN_ID"]).casefold()
 
-    def return_url(self, fields: Mapping[str, str]) -> str | None:
-        """Where the relay page sends the customer: the signed URL echoed back, else
-        the return view under BILLING_SITE_URL, else nowhere (a plain thank-you page)."""
-        signed = fields.get(RETURN_FIELD, "")
-        if signed:
-            try:
-                return self._signer.unsign(signed)
-            except BadSignature:
-                pass
-        return self.absolute_url("return", None, fields.get("x_invoice_num") or None)
-
-    def acknowledge(self, log: NotificationLog) -> HttpResponse:
-        """Authorize.Net shows this page to the customer: HTTP 200, no secrets."""
+    def acknowledge(self, log: NotificationLog, request: HttpRequest) -> HttpResponse:
+        """Authorize.Net shows this page to the customer: back to the shop, no secrets."""
         try:
-            fields = anet.parse_relay(bytes(log.body))
+            reference = anet.parse_relay(bytes(log.body)).get("x_invoice_num") or None
         except MalformedNotification:
-            fields = {}
-        return HttpResponse(
-            relay_page(self.return_url(fields)), content_type="text/html; charset=utf-8"
-        )
+            reference = None
+        return self.back_to_shop(self.absolute_url("return", request, reference), delay=0)

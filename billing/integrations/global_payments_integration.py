@@ -4,10 +4,8 @@ import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit
 
 from django.http import HttpRequest, HttpResponse
-from django.urls import NoReverseMatch, reverse
 
 from ..exceptions import IntegrationNotConfigured, InvalidData, MalformedNotification
 from ..integration import Integration, PaymentTerms
@@ -87,35 +85,12 @@ class GlobalPaymentsIntegration(Integration):
         # live shop fails the hash, as the sandbox and production secrets differ.
         return global_payments.to_notification(fields, integration=self.slug, test=self.test_mode)
 
-    def acknowledge(self, log: NotificationLog) -> HttpResponse:
+    def acknowledge(self, log: NotificationLog, request: HttpRequest) -> HttpResponse:
         """The HPP shows this page to the customer: a link (and refresh) back to the shop."""
-        return HttpResponse(
-            global_payments.shopper_page(self._back_link(log)),
-            content_type="text/html; charset=utf-8",
-        )
-
-    def _back_link(self, log: NotificationLog) -> str | None:
-        """The shop's return page, only for an authentic response.
-
-        BILLING_SITE_URL gives the origin; without it, the origin of the
-        MERCHANT_RESPONSE_URL the shop sent (echoed in the response, trusted once the
-        hash matches).
-        """
         try:
-            fields = self.parse_notification(log)
+            order = global_payments.parse_order_id(self.parse_notification(log)["ORDER_ID"])
         except MalformedNotification:
-            return None
-        order = global_payments.parse_order_id(fields["ORDER_ID"])
-        if order is None or self.verify(log, fields) is not Verification.VALID:
-            return None
-        link = self.absolute_url("return", None, order.reference)
-        if link:
-            return link
-        try:
-            origin = urlsplit(fields.get("MERCHANT_RESPONSE_URL", ""))
-            path = reverse("billing:return", kwargs={"integration": self.slug})
-        except (ValueError, NoReverseMatch):
-            return None
-        if origin.scheme not in ("http", "https") or not origin.netloc:
-            return None
-        return f"{origin.scheme}://{origin.netloc}{path}?{urlencode({'ref': order.reference})}"
+            order = None
+        if order is None:
+            return self.back_to_shop(None)
+        return self.back_to_shop(self.absolute_url("return", request, order.reference))

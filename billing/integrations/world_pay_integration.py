@@ -2,11 +2,9 @@
 
 from collections.abc import Mapping
 from decimal import Decimal
-from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings as django_settings
 from django.http import HttpRequest, HttpResponse
-from django.urls import NoReverseMatch, reverse
 
 from ..exceptions import MalformedNotification
 from ..integration import Integration, PaymentTerms
@@ -75,39 +73,12 @@ class WorldPayIntegration(Integration):
     def to_notification(self, fields: Mapping[str, str]) -> Notification:
         return world_pay.to_notification(fields, integration=self.slug)
 
-    def acknowledge(self, log: NotificationLog) -> HttpResponse:
+    def acknowledge(self, log: NotificationLog, request: HttpRequest) -> HttpResponse:
         """Worldpay shows this page to the shopper: a link (and refresh) back to the shop."""
-        return HttpResponse(
-            world_pay.shopper_page(self._back_link(log)),
-            content_type="text/html; charset=utf-8",
-        )
-
-    def _back_link(self, log: NotificationLog) -> str | None:
-        """The shop's return (or cancel) page, only for a callback that is authentic.
-
-        BILLING_SITE_URL gives the origin; without it, the origin of the notify URL the
-        shop sent as ``MC_callback`` (echoed by Worldpay, trusted once the password matches).
-        """
         try:
             fields = self.parse_notification(log)
         except MalformedNotification:
-            return None
-        if self.verify(log, fields) is not Verification.VALID:
-            return None
+            return self.back_to_shop(None)
         cancelled = world_pay.STATUS_MAP.get(fields["transStatus"].strip().upper())
         page = "cancel" if cancelled is Status.CANCELLED else "return"
-        link = self.absolute_url(page, None, fields["cartId"])
-        if link:
-            return link
-        try:
-            origin = urlsplit(fields.get("MC_callback", ""))
-        except ValueError:
-            return None
-        if origin.scheme not in ("http", "https") or not origin.netloc:
-            return None
-        try:
-            path = reverse(f"billing:{page}", kwargs={"integration": self.slug})
-        except NoReverseMatch:
-            return None
-        query = urlencode({"ref": fields["cartId"]})
-        return f"{origin.scheme}://{origin.netloc}{path}?{query}"
+        return self.back_to_shop(self.absolute_url(page, request, fields["cartId"]))

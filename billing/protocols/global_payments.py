@@ -38,7 +38,6 @@ than 1), and the base64-encoded JSON that the rxp-js lightbox posts.
 
 import hashlib
 import hmac
-import html
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -260,19 +259,3 @@ def to_notification(fields: Mapping[str, str], *, integration: str, test: bool) 
 def receiver(merchant_id: str, account: str) -> str:
     """The merchant account a payment goes to: ``MERCHANT_ID:ACCOUNT``."""
     return f"{merchant_id}:{account}"
-
-
-def shopper_page(link: str | None) -> str:
-    """The small page the HPP shows the customer: back to the shop, no data, no secrets."""
-    if link:
-        url = html.escape(link, quote=True)
-        head = f'<meta http-equiv="refresh" content="2;url={url}">'
-        body = f'<p><a href="{url}">Continue to the shop</a></p>'
-    else:
-        head = ""
-        body = "<p>You can now close this page and return to the shop.</p>"
-    return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>Thank you</title>{head}</head>"
-        f"<body><h1>Thank you</h1><p>Returning you to the shop.</p>{body}</body></html>"
-    )

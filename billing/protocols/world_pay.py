@@ -24,7 +24,6 @@ the raw body, before storage, by a keyed digest that ``password_matches`` checks
 
 import hashlib
 import hmac
-import html
 from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import unquote_to_bytes
 
@@ -188,20 +187,4 @@ def to_notification(fields: Mapping[str, str], *, integration: str) -> Notificat
         test=fields.get("testMode", "").strip() != LIVE_MODE,
         raw=dict(fields),
         receiver=fields.get("instId", ""),
-    )
-
-
-def shopper_page(link: str | None) -> str:
-    """The small page Worldpay shows the shopper: back to the shop, no data, no secrets."""
-    if link:
-        url = html.escape(link, quote=True)
-        head = f'<meta http-equiv="refresh" content="2;url={url}">'
-        body = f'<p><a href="{url}">Continue to the shop</a></p>'
-    else:
-        head = ""
-        body = "<p>You can now close this page and return to the shop.</p>"
-    return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>Thank you</title>{head}</head>"
-        f"<body><h1>Thank you</h1><p>Returning you to the shop.</p>{body}</body></html>"
     )
