@@ -14,7 +14,7 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[test,lint]" $(if $(DJANGO),"$(DJANGO)")
 	touch $@
 
-.PHONY: install test lint
+.PHONY: install test lint demo
 install: $(BIN)/.installed
 
 test: $(BIN)/.installed
@@ -24,3 +24,11 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check billing tests
 	$(BIN)/ruff format --check billing tests
 	$(BIN)/mypy billing
+
+# `make demo`: the demo shop on http://127.0.0.1:$(PORT)/, paying through the local sandbox.
+DEMO := $(BIN)/python demo/manage.py
+demo: $(BIN)/.installed
+	$(DEMO) migrate --noinput
+	$(DEMO) demo_data
+	@echo "Demo shop: http://127.0.0.1:$(PORT)/  (admin: demo / demo; Ctrl-C stops it)"
+	PORT=$(PORT) $(DEMO) runserver 127.0.0.1:$(PORT)

@@ -9,6 +9,7 @@ DEBUG = False
 ALLOWED_HOSTS = ["*"]
 USE_TZ = True
 ROOT_URLCONF = "tests.urls"
+STATIC_URL = "/static/"  # the live test server serves static files
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 INSTALLED_APPS = [
@@ -19,6 +20,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "tests.shop",
     "billing",
+    "billing.sandbox",
+    "demo.store",  # the demo shop, driven by tests/browser
 ]
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -1,0 +1,219 @@
+"""A small shop: products, checkout through any configured gateway, and the order page.
+
+The order page shows billing's Payment state, i.e. what verified notifications made of
+it; nothing the customer's browser brings back (return URL parameters) changes it.
+"""
+
+from dataclasses import dataclass
+from urllib.parse import parse_qs
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from billing import conf, get_integration
+from billing.exceptions import BillingError
+from billing.integration import Integration
+from billing.models import NotificationLog, Payment, PaymentStatus
+
+from .models import Order, Product
+
+
+@dataclass(frozen=True)
+class State:
+    key: str
+    label: str
+    tone: str  # CSS modifier: neutral, info, good, bad, warn
+    message: str
+    waiting: bool = False  # the page polls for a change
+    can_retry: bool = False
+
+
+def gateways() -> list[Integration]:
+    """The integrations this shop has settings for and can build."""
+    found = []
+    for slug in conf.merchant_settings():
+        try:
+            found.append(get_integration(slug))
+        except BillingError:
+            continue
+    return found
+
+
+def gateway_name(slug: str) -> str:
+    try:
+        return get_integration(slug).display_name
+    except BillingError:
+        return slug
+
+
+def state_of(order: Order, payment: Payment | None) -> State:
+    gateway = gateway_name(order.gateway) if order.gateway else "the payment provider"
+    status = payment.status if payment is not None else None
+    if status is None:
+        return State(
+            "new", "Awaiting payment", "neutral", "Choose how you'd like to pay.", can_retry=True
+        )
+    if status == PaymentStatus.PENDING and order.cancelled_at:
+        return State(
+            "cancelled",
+            "Cancelled",
+            "neutral",
+            f"You cancelled the payment at {gateway}. You have not been charged.",
+            can_retry=True,
+        )
+    if status == PaymentStatus.PENDING:
+        return State(
+            "pending",
+            "Waiting for confirmation",
+            "info",
+            f"We're waiting for {gateway} to confirm your payment. This page updates by itself.",
+            waiting=True,
+        )
+    if status == PaymentStatus.PAID:
+        return State("paid", "Paid", "good", f"Thank you! {gateway} confirmed your payment.")
+    if status == PaymentStatus.FAILED:
+        return State(
+            "failed",
+            "Payment failed",
+            "bad",
+            f"{gateway} declined the payment. You have not been charged.",
+            can_retry=True,
+        )
+    if status == PaymentStatus.CANCELLED:
+        return State("cancelled", "Cancelled", "neutral", f"{gateway} cancelled the payment.")
+    if status == PaymentStatus.REVIEW:
+        return State(
+            "review",
+            "Held for review",
+            "warn",
+            f"{gateway} reported a payment that does not match this order. "
+            "We'll check it by hand before anything ships.",
+        )
+    label = payment.get_status_display() if payment is not None else status
+    return State(str(status), str(label).capitalize(), "neutral", f"{gateway}: {label}.")
+
+
+def _order(reference: str) -> Order:
+    return get_object_or_404(Order.objects.select_related("product"), reference=reference)
+
+
+def products(request: HttpRequest) -> HttpResponse:
+    recent = Order.objects.select_related("product")[:5]
+    return render(
+        request, "store/products.html", {"products": Product.objects.all(), "recent": recent}
+    )
+
+
+@require_POST
+def buy(request: HttpRequest, slug: str) -> HttpResponse:
+    product = get_object_or_404(Product, slug=slug)
+    order = Order.objects.create(product=product, amount=product.price, currency=product.currency)
+    return redirect("store:checkout", reference=order.reference)
+
+
+def checkout(request: HttpRequest, reference: str) -> HttpResponse:
+    order = _order(reference)
+    if order.payment is not None and order.payment.status == PaymentStatus.PAID:
+        return redirect("store:order", reference=reference)
+    if request.GET.get("gateway"):
+        return redirect("store:pay", reference=reference, gateway=request.GET["gateway"])
+    return render(request, "store/checkout.html", {"order": order, "gateways": gateways()})
+
+
+def pay(request: HttpRequest, reference: str, gateway: str) -> HttpResponse:
+    """Review the order and go to the gateway: renders billing's signed form."""
+    order = _order(reference)
+    if gateway not in {integration.slug for integration in gateways()}:
+        raise Http404("no such payment method")
+    if Payment.objects.filter(reference=reference, status=PaymentStatus.PAID).exists():
+        return redirect("store:order", reference=reference)  # never pay twice
+    integration = get_integration(gateway)
+    integration.add_fields(
+        {
+            "invoice": order.reference,
+            "amount": order.amount,
+            "currency_code": order.currency,
+            "item_name": order.product.name,
+        }
+    )
+    order.gateway = gateway
+    order.cancelled_at = None
+    order.save(update_fields=["gateway", "cancelled_at"])
+    context = {"order": order, "integration": integration}
+    return render(request, "store/pay.html", context)
+
+
+def order_page(request: HttpRequest, reference: str) -> HttpResponse:
+    order = _order(reference)
+    payment = order.payment
+    context = {
+        "order": order,
+        "payment": payment,
+        "state": state_of(order, payment),
+        "gateway_name": gateway_name(order.gateway) if order.gateway else "",
+    }
+    return render(request, "store/order.html", context)
+
+
+def order_status(request: HttpRequest, reference: str) -> JsonResponse:
+    order = _order(reference)
+    state = state_of(order, order.payment)
+    return JsonResponse({"state": state.key, "label": state.label})
+
+
+def cancelled(request: HttpRequest, reference: str) -> HttpResponse:
+    """The gateway's cancel link brought the customer back (via billing's cancel view)."""
+    order = _order(reference)
+    payment = order.payment
+    if payment is not None and payment.status == PaymentStatus.PENDING:
+        order.cancelled_at = timezone.now()
+        order.save(update_fields=["cancelled_at"])
+    return redirect("store:order", reference=reference)
+
+
+@dataclass(frozen=True)
+class LogRow:
+    log: NotificationLog
+    matched_by: str  # how the row is tied to the order
+    body: str
+
+
+def _claims(integration: Integration | None, log: NotificationLog) -> str:
+    """The reference an unverified notification claims (never trusted, only shown)."""
+    if integration is None:
+        return ""
+    try:
+        return integration.to_notification(integration.parse_notification(log)).reference
+    except (BillingError, KeyError, ValueError):
+        return ""
+
+
+def notifications(request: HttpRequest, reference: str) -> HttpResponse:
+    """Everything the gateway and the customer's browser sent about this order."""
+    order = _order(reference)
+    payment = order.payment
+    integration = get_integration(order.gateway) if order.gateway else None
+    rows: list[LogRow] = []
+    recent = NotificationLog.objects.filter(integration=order.gateway).order_by("pk")
+    for log in recent[:500] if order.gateway else []:
+        if log.reference == reference or (payment is not None and log.payment_id == payment.pk):
+            matched = "verified"
+        elif log.kind == "return" and parse_qs(log.query_string).get("ref") == [reference]:
+            matched = "return"
+        elif log.kind == "notify" and not log.reference and _claims(integration, log) == reference:
+            matched = "claimed"
+        else:
+            continue
+        # One field per line, as received (percent-escapes and all).
+        body = bytes(log.body).decode("latin-1").replace("&", "\n")
+        rows.append(LogRow(log, matched, body))
+    context = {
+        "order": order,
+        "payment": payment,
+        "rows": rows,
+        "state": state_of(order, payment),
+        "gateway_name": integration.display_name if integration is not None else "",
+    }
+    return render(request, "store/notifications.html", context)
