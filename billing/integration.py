@@ -110,6 +110,18 @@ class Integration:
     def add_fields(self, params: Mapping[str, Any]) -> None:
         self.fields.update(params)
 
+    def add_order(
+        self, *, reference: str, amount: Decimal, currency: str, description: str = ""
+    ) -> None:
+        """Gateway-neutral: put the order's terms into this gateway's own field names."""
+        self.add_fields(self.order_fields(reference, amount, currency, description))
+
+    def order_fields(
+        self, reference: str, amount: Decimal, currency: str, description: str
+    ) -> dict[str, Any]:
+        """This gateway's fields for an order's reference, amount, currency, description."""
+        raise NotImplementedError
+
     # -- URLs -------------------------------------------------------------------------
 
     def get_urls(self) -> list[URLPattern]:

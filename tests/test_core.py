@@ -258,3 +258,14 @@ def test_pdt_token_never_logged(merchant: Any, fake_paypal: Any, caplog: Any) ->
     assert all(
         "very-secret-pdt-token" not in (log.error or "") for log in NotificationLog.objects.all()
     )
+
+
+def test_add_order_uses_the_gateways_field_names() -> None:
+    integration = get_integration("pay_pal")
+    integration.add_order(
+        reference="N-1", amount=Decimal("12.50"), currency="EUR", description="Mug"
+    )
+    integration.generate_form()
+    payment = Payment.objects.get(reference="N-1")
+    assert (payment.amount, payment.currency) == (Decimal("12.50"), "EUR")
+    assert integration.fields["item_name"] == "Mug"

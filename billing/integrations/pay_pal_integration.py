@@ -1,6 +1,8 @@
 """PayPal Payments Standard: Buy Now and cart uploads, IPN, PDT, optional encrypted buttons."""
 
 from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
 from urllib.parse import parse_qs
 
 from django.http import HttpRequest
@@ -22,6 +24,16 @@ class PayPalIntegration(Integration):
         # PDT is answered by the host of the payment page, not the IPN postback host.
         "PDT_URL": (pay_pal.LIVE_SERVICE_URL, pay_pal.SANDBOX_SERVICE_URL),
     }
+
+    def order_fields(
+        self, reference: str, amount: Decimal, currency: str, description: str
+    ) -> dict[str, Any]:
+        return {
+            "invoice": reference,
+            "amount": amount,
+            "currency_code": currency,
+            "item_name": description or reference,
+        }
 
     def build_fields(self, request: HttpRequest | None) -> dict[str, str]:
         fields = dict(self.fields)

@@ -130,13 +130,11 @@ def pay(request: HttpRequest, reference: str, gateway: str) -> HttpResponse:
     if Payment.objects.filter(reference=reference, status=PaymentStatus.PAID).exists():
         return redirect("store:order", reference=reference)  # never pay twice
     integration = get_integration(gateway)
-    integration.add_fields(
-        {
-            "invoice": order.reference,
-            "amount": order.amount,
-            "currency_code": order.currency,
-            "item_name": order.product.name,
-        }
+    integration.add_order(
+        reference=order.reference,
+        amount=order.amount,
+        currency=order.currency,
+        description=order.product.name,
     )
     order.gateway = gateway
     order.cancelled_at = None
