@@ -58,9 +58,18 @@ def test_unknown_integration(name: str) -> None:
         get_integration(name)
 
 
-def test_retired_integration_says_what_to_use() -> None:
-    with pytest.raises(IntegrationModuleNotFound, match="closed in 2013"):
-        get_integration("google_checkout")
+@pytest.mark.parametrize(
+    ("name", "advice"),
+    [
+        ("google_checkout", "closed in 2013"),
+        ("amazon_fps", "Amazon Pay"),
+        ("braintree_payments", "Drop-in UI"),
+        ("global_iris", "global_payments"),
+    ],
+)
+def test_retired_integration_says_what_to_use(name: str, advice: str) -> None:
+    with pytest.raises(IntegrationModuleNotFound, match=advice):
+        get_integration(name)
 
 
 def test_not_configured_names_integration_and_keys(merchant: Any) -> None:
