@@ -11,6 +11,8 @@ from .models import NotificationLog
 REDACTED = "[redacted]"
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-csrftoken"})
 _SECRET_WORDS = ("secret", "token", "password", "api-key", "apikey")
+# The range of NotificationLog.declared_length (a BigIntegerField).
+_MIN_BIGINT, _MAX_BIGINT = -(2**63), 2**63 - 1
 
 
 def redact_headers(request: HttpRequest) -> dict[str, str]:
@@ -69,6 +71,9 @@ def store(
         declared = int(request.META.get("CONTENT_LENGTH") or len(body))
     except ValueError:
         declared = None
+    too_large = declared is not None and declared > limit
+    if declared is not None and not _MIN_BIGINT <= declared <= _MAX_BIGINT:
+        declared = None  # a bogus header must not stop the request from being stored
     return NotificationLog.objects.create(
         integration=integration[:50],
         kind=kind,
@@ -79,6 +84,6 @@ def store(
         headers=redact_headers(request),
         body=body,
         declared_length=declared,
-        truncated=truncated or (declared is not None and declared > limit),
+        truncated=truncated or too_large,
         remote_addr=client_address(request),
     )

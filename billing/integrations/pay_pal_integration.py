@@ -7,7 +7,7 @@ from urllib.parse import parse_qs
 
 from django.http import HttpRequest
 
-from ..exceptions import InvalidData, VerificationUnavailable
+from ..exceptions import IntegrationNotConfigured, InvalidData, VerificationUnavailable
 from ..integration import Integration, PaymentTerms
 from ..models import NotificationLog, Payment
 from ..protocols import pay_pal
@@ -24,6 +24,20 @@ class PayPalIntegration(Integration):
         # PDT is answered by the host of the payment page, not the IPN postback host.
         "PDT_URL": (pay_pal.LIVE_SERVICE_URL, pay_pal.SANDBOX_SERVICE_URL),
     }
+
+    EWP_KEYS = ("CERT_ID", "CERT", "PRIVATE_KEY", "PAYPAL_CERT")
+
+    def _load_settings(self) -> dict[str, Any]:
+        configured = super()._load_settings()
+        ewp = configured.get("EWP")
+        if ewp is not None:
+            missing = [key for key in self.EWP_KEYS if not (ewp or {}).get(key)]
+            if missing:
+                raise IntegrationNotConfigured(
+                    f"{self.display_name} is missing MERCHANT_SETTINGS[{self.slug!r}]['EWP'] "
+                    f"keys: {', '.join(missing)}"
+                )
+        return configured
 
     def order_fields(
         self, reference: str, amount: Decimal, currency: str, description: str

@@ -59,7 +59,7 @@ def parse_form_body(body: bytes, charset: str = "utf-8") -> dict[str, str]:
     """
     try:
         "".encode(charset)
-    except LookupError as exc:
+    except (LookupError, ValueError) as exc:  # ValueError: "undefined" codec, NUL in the name
         raise MalformedNotification(f"unknown charset {charset!r}") from exc
     fields: dict[str, str] = {}
     for pair in body.split(b"&"):
@@ -71,7 +71,7 @@ def parse_form_body(body: bytes, charset: str = "utf-8") -> dict[str, str]:
         try:
             key = unquote_to_bytes(name.replace(b"+", b" ")).decode(charset)
             text = unquote_to_bytes(value.replace(b"+", b" ")).decode(charset)
-        except UnicodeDecodeError as exc:
+        except UnicodeError as exc:  # idna and punycode raise UnicodeError, not ...DecodeError
             raise MalformedNotification(f"body is not valid {charset}") from exc
         if not key:
             raise MalformedNotification("a field without a name")
