@@ -72,6 +72,40 @@ MERCHANT_SETTINGS = {
         "RETURN_REDIRECT_URL": "/orders/{reference}/",
         "CANCEL_REDIRECT_URL": "/orders/{reference}/cancelled/",
     },
+    # Made-up sandbox values, never real credentials: the stand-ins play these accounts.
+    "world_pay": {
+        "INSTALLATION_ID": "1234",
+        "MD5_SECRET": "demo-md5-secret",
+        "CALLBACK_PASSWORD": "demo-callback-password",
+        "RETURN_REDIRECT_URL": "/orders/{reference}/",
+        "CANCEL_REDIRECT_URL": "/orders/{reference}/cancelled/",
+    },
+    "global_payments": {
+        "MERCHANT_ID": "demoshop",
+        "ACCOUNT": "internet",
+        "SHARED_SECRET": "demo-shared-secret",
+        "HASH_ALGORITHM": "sha256",
+        "RETURN_REDIRECT_URL": "/orders/{reference}/",
+    },
+    "ogone_payments": {
+        "PSPID": "demoshop",
+        "SHA_IN": "demo-sha-in-passphrase",
+        "SHA_OUT": "demo-sha-out-passphrase",
+        "HASH_ALGORITHM": "sha512",
+        "RETURN_REDIRECT_URL": "/orders/{reference}/",
+        "CANCEL_REDIRECT_URL": "/orders/{reference}/cancelled/",
+    },
+    "authorize_net_dpm": {
+        "LOGIN_ID": "demo-login",
+        # `openssl rand -hex 64`: a made-up Signature Key for the sandbox only.
+        "SIGNATURE_KEY": (
+            "45d99ebb132bd5da9fd02e6894b1e68c1dcb5f957fd677fbfe2984c19c4a4068"
+            "6c61f6a107388dd179a5983f1fa93d9d9885473235c4108b2e59ccdb7756e933"
+        ),
+        "CURRENCY": "EUR",  # the demo's products are priced in euros
+        "RETURN_REDIRECT_URL": "/orders/{reference}/",
+        "CANCEL_REDIRECT_URL": "/orders/{reference}/cancelled/",
+    },
 }
 
 LOGGING = {

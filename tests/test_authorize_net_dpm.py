@@ -563,3 +563,17 @@ def test_replayed_relay_is_applied_once(
         post(body, django_capture_on_commit_callbacks)
     outcomes = list(NotificationLog.objects.order_by("pk").values_list("outcome", flat=True))
     assert outcomes == [Outcome.APPLIED, Outcome.DUPLICATE, Outcome.DUPLICATE]
+
+
+def test_add_order_puts_the_terms_in_authorize_net_fields(anet_settings: Any) -> None:
+    integration = get_integration("authorize_net_dpm")
+    integration.add_order(
+        reference="ORDER-7", amount=Decimal("12.5"), currency="USD", description="Enamel mug"
+    )
+    form = integration.generate_form(RequestFactory().get("/", HTTP_HOST="shop.test"))
+    assert (form["x_invoice_num"], form["x_amount"]) == ("ORDER-7", "12.50")
+    assert (form["x_currency_code"], form["x_description"]) == ("USD", "Enamel mug")
+    assert form["x_cancel_url"] == "http://shop.test/billing/authorize_net_dpm/cancel/?ref=ORDER-7"
+    assert payment("ORDER-7").amount == Decimal("12.50")
+    fields = integration.order_fields("R-1", Decimal("3.00"), "USD", "")
+    assert fields["x_description"] == "R-1"  # something to show on the hosted form

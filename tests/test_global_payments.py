@@ -570,3 +570,27 @@ def test_forged_response_cannot_steer_the_customer(
     assert b"evil.example" not in page.content
     assert b'href="http://testserver/billing/global_payments/return/' in page.content
     assert Payment.objects.get().status == PaymentStatus.PENDING
+
+
+def test_add_order_converts_to_minor_units(gp_settings: Any) -> None:
+    def form(reference: str, amount: str, currency: str, description: str = "") -> dict[str, str]:
+        integration = get_integration("global_payments")
+        integration.add_order(
+            reference=reference, amount=Decimal(amount), currency=currency, description=description
+        )
+        return integration.generate_form()
+
+    fields = form("ORDER-1", "10.00", "gbp", "Mug")
+    assert (fields["AMOUNT"], fields["CURRENCY"], fields["COMMENT1"]) == ("1000", "GBP", "Mug")
+    assert fields["ORDER_ID"].startswith("ORDER-1_1000GBP_")
+    assert form("JP-1", "1000", "JPY")["AMOUNT"] == "1000"
+    assert form("BH-1", "10.5", "BHD")["AMOUNT"] == "10500"
+    amounts = dict(Payment.objects.values_list("reference", "amount"))
+    assert amounts == {
+        "ORDER-1": Decimal("10.00"),
+        "JP-1": Decimal("1000"),
+        "BH-1": Decimal("10.5"),
+    }
+    for reference, amount in [("F-1", "10.005"), ("F 1", "10.00"), ("F" * 34, "10.00")]:
+        with pytest.raises(InvalidData):  # rounded, a space, no room left in ORDER_ID
+            form(reference, amount, "GBP")

@@ -615,3 +615,18 @@ def test_parse_reads_the_query_string_for_get(ogone_settings: Any) -> None:
     log = NotificationLog.objects.get()
     fields = get_integration("ogone_payments").parse_notification(log)
     assert dict(parse_qsl(log.query_string)) == fields
+
+
+def test_add_order_puts_the_terms_in_worldline_fields(ogone_settings: Any) -> None:
+    integration = get_integration("ogone_payments")
+    integration.add_order(
+        reference="ORDER-7", amount=Decimal("12.50"), currency="EUR", description="Enamel mug"
+    )
+    form = integration.generate_form(RequestFactory().get("/", HTTP_HOST="shop.test"))
+    assert (form["ORDERID"], form["AMOUNT"], form["CURRENCY"]) == ("ORDER-7", "1250", "EUR")
+    assert form["COM"] == "Enamel mug"
+    assert payment("ORDER-7").amount == Decimal("12.50")
+    yen = get_integration("ogone_payments").order_fields("J-1", Decimal("1500"), "JPY", "")
+    assert yen == {"ORDERID": "J-1", "AMOUNT": 1500, "CURRENCY": "JPY"}
+    with pytest.raises(InvalidData, match="minor units"):
+        get_integration("ogone_payments").order_fields("R", Decimal("1.005"), "EUR", "")

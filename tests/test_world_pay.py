@@ -470,3 +470,18 @@ def test_forged_callback_cannot_steer_the_shopper(
     assert b"evil.example" not in response.content
     assert b'href="http://testserver/billing/world_pay/return/' in response.content
     assert Payment.objects.get().status == PaymentStatus.PENDING
+
+
+def test_add_order_puts_the_terms_in_worldpay_fields(wp_settings: Any) -> None:
+    integration = get_integration("world_pay")
+    integration.add_order(
+        reference="ORDER-1", amount=Decimal("10.00"), currency="GBP", description="Mug & co"
+    )
+    fields = integration.generate_form()
+    assert (fields["cartId"], fields["amount"], fields["currency"]) == ("ORDER-1", "10.00", "GBP")
+    assert fields["desc"] == "Mug & co"
+    assert fields["signature"] == SIGNATURE_DEFAULT_FIELDS  # the same order, the same MD5
+    japanese = get_integration("world_pay")
+    japanese.add_order(reference="JP-1", amount=Decimal("1000"), currency="JPY")
+    jpy = japanese.generate_form()
+    assert (jpy["amount"], jpy["desc"], jpy["signature"]) == ("1000", "JP-1", SIGNATURE_JPY)

@@ -67,6 +67,7 @@ def _issue(args: argparse.Namespace, stand_in: StandIn, receiver: str, charged: 
         transaction_id=reply.headers.get("X-Sandbox-Transaction", ""),
         status=reply.headers.get("X-Sandbox-Status", args.status),
         content_type=reply.headers.get("Content-Type", "application/x-www-form-urlencoded"),
+        method=reply.headers.get("X-Sandbox-Method", "POST"),
     )
 
 

@@ -3,6 +3,7 @@
 import secrets
 import time
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -35,6 +36,17 @@ class AuthorizeNetDpmIntegration(Integration):
         """The currency the Authorize.Net account processes (relay responses imply it)."""
         return str(self.settings.get("CURRENCY") or "USD").upper()
 
+    def order_fields(
+        self, reference: str, amount: Decimal, currency: str, description: str
+    ) -> dict[str, Any]:
+        """x_amount stays a Decimal: the protocol formats it for the currency."""
+        return {
+            "x_invoice_num": reference,
+            "x_amount": amount,
+            "x_currency_code": currency,
+            "x_description": (description or reference)[:255],  # Authorize.Net's limit
+        }
+
     def build_fields(self, request: HttpRequest | None) -> dict[str, str]:
         fields = dict(self.fields)
         reference = str(fields.get("x_invoice_num") or "")
@@ -43,6 +55,10 @@ class AuthorizeNetDpmIntegration(Integration):
         relay_url = self.absolute_url("notify", request)
         if relay_url and not fields.get("x_relay_url"):
             fields["x_relay_url"] = relay_url
+        # The hosted form's cancel link; without it the customer has no way back.
+        cancel_url = self.absolute_url("cancel", request, reference)
+        if cancel_url and not fields.get("x_cancel_url"):
+            fields["x_cancel_url"] = cancel_url
         return anet.build_fields(
             fields,
             login=str(self.settings["LOGIN_ID"]),

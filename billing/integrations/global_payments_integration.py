@@ -3,6 +3,7 @@
 import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -10,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from ..exceptions import IntegrationNotConfigured, InvalidData, MalformedNotification
 from ..integration import Integration, PaymentTerms
 from ..models import NotificationLog
-from ..money import from_minor_units
+from ..money import from_minor_units, quantize, to_minor_units
 from ..protocols import global_payments
 from ..protocols.base import Notification, Verification
 
@@ -41,6 +42,25 @@ class GlobalPaymentsIntegration(Integration):
         """sha1 (the default, as in Global Payments' SDKs) or sha256."""
         value = self.settings.get("HASH_ALGORITHM") or global_payments.DEFAULT_HASH_ALGORITHM
         return str(value).lower()
+
+    def order_fields(
+        self, reference: str, amount: Decimal, currency: str, description: str
+    ) -> dict[str, Any]:
+        """AMOUNT in minor units, as the HPP takes it; the reference checked up front.
+
+        An amount finer than the currency allows is refused rather than rounded, and a
+        reference the HPP's ORDER_ID cannot carry fails here, with the rule that broke.
+        """
+        currency = currency.upper()
+        if quantize(amount, currency) != amount:
+            raise InvalidData(f"amount {amount} has more decimals than {currency} allows")
+        minor = to_minor_units(amount, currency)
+        # The same rules (characters, room left for amount and nonce) as the real ORDER_ID.
+        global_payments.make_order_id(reference, minor, currency, "0" * 8)
+        fields: dict[str, Any] = {"ORDER_ID": reference, "AMOUNT": str(minor), "CURRENCY": currency}
+        if description:
+            fields["COMMENT1"] = description[:255]  # the HPP's limit for comments
+        return fields
 
     def build_fields(self, request: HttpRequest | None) -> dict[str, str]:
         fields = dict(self.fields)

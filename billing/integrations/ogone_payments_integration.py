@@ -1,6 +1,7 @@
 """Worldline e-Commerce (Ogone): hosted payment page, SHA-IN form, SHA-OUT post-sale feedback."""
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -9,6 +10,7 @@ from django.http import HttpRequest
 from ..exceptions import IntegrationNotConfigured, InvalidData
 from ..integration import Integration, PaymentTerms
 from ..models import NotificationLog, Payment
+from ..money import quantize, to_minor_units
 from ..protocols import ogone_payments as ogone
 from ..protocols.base import Notification, Verification
 
@@ -38,6 +40,25 @@ class OgonePaymentsIntegration(Integration):
                 f"{self.display_name}: MERCHANT_SETTINGS[{self.slug!r}]['HASH_ALGORITHM'] "
                 f"{exc} (the algorithm set in Worldline's back office)"
             ) from None
+
+    def order_fields(
+        self, reference: str, amount: Decimal, currency: str, description: str
+    ) -> dict[str, Any]:
+        """AMOUNT in minor units, as Worldline defines it; COM is its order description.
+
+        An amount finer than the currency's minor unit is refused rather than rounded:
+        the customer must be asked for exactly what the order says.
+        """
+        if quantize(amount, currency) != amount:
+            raise InvalidData(f"{amount} {currency} is not a whole number of minor units")
+        fields: dict[str, Any] = {
+            "ORDERID": reference,
+            "AMOUNT": to_minor_units(amount, currency),
+            "CURRENCY": currency,
+        }
+        if description:
+            fields["COM"] = description[:100]  # Worldline's limit for COM
+        return fields
 
     def build_fields(self, request: HttpRequest | None) -> dict[str, str]:
         fields = ogone.upper_names(self.fields)

@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings as django_settings
 from django.http import HttpRequest, HttpResponse
@@ -18,6 +19,17 @@ class WorldPayIntegration(Integration):
     display_name = "Worldpay"
     required_settings = ("INSTALLATION_ID", "MD5_SECRET", "CALLBACK_PASSWORD")
     endpoints = {"SERVICE_URL": (world_pay.LIVE_SERVICE_URL, world_pay.TEST_SERVICE_URL)}
+
+    def order_fields(
+        self, reference: str, amount: Decimal, currency: str, description: str
+    ) -> dict[str, Any]:
+        """Worldpay takes the amount in major units; build_fields formats and checks it."""
+        return {
+            "cartId": reference,
+            "amount": amount,
+            "currency": currency,
+            "desc": description or reference,
+        }
 
     def build_fields(self, request: HttpRequest | None) -> dict[str, str]:
         fields = dict(self.fields)

@@ -17,6 +17,7 @@ from .gateways.base import Message
 logger = logging.getLogger("billing.sandbox")
 
 DEFAULT_TIMEOUT = 10.0
+MAX_REPLY_BYTES = 256 * 1024  # a shop's answer page is small; keep no more of it
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,9 @@ class Attempt:
     status_code: int | None
     error: str
     seconds: float
+    # What the shop answered: some gateways show it to the customer (relay response).
+    reply: bytes = b""
+    reply_type: str = ""
 
     @property
     def ok(self) -> bool:
@@ -36,16 +40,30 @@ class Attempt:
 
 
 def post(url: str, message: Message, *, timeout: float = DEFAULT_TIMEOUT) -> Attempt:
-    """One delivery. Never raises: a shop that is down is a result, not a crash."""
-    headers = {"Content-Type": message.content_type, **message.headers}
+    """One delivery: a POST, or a GET with the body as query string.
+
+    Never raises: a shop that is down is a result, not a crash.
+    """
     started = time.monotonic()
     try:
         with httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0))) as client:
-            reply = client.post(url, content=message.body, headers=headers)
+            if message.method == "GET":  # the body is the query string
+                target = f"{url}{'&' if '?' in url else '?'}{message.body.decode('ascii')}"
+                reply = client.get(target, headers=dict(message.headers))
+            else:
+                headers = {"Content-Type": message.content_type, **message.headers}
+                reply = client.post(url, content=message.body, headers=headers)
     except httpx.HTTPError as exc:
         attempt = Attempt(url, None, f"{type(exc).__name__}: {exc}", time.monotonic() - started)
     else:
-        attempt = Attempt(url, reply.status_code, "", time.monotonic() - started)
+        attempt = Attempt(
+            url,
+            reply.status_code,
+            "",
+            time.monotonic() - started,
+            reply=reply.content[:MAX_REPLY_BYTES],
+            reply_type=reply.headers.get("Content-Type", ""),
+        )
     logger.info("notification %s to %s: %s", message.transaction_id, url, attempt.summary())
     return attempt
 

@@ -7,6 +7,7 @@ setting itself outside DEBUG and test mode).
 
 import hashlib
 import secrets
+import time
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from functools import wraps
@@ -25,9 +26,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from .. import conf
-from .delivery import deliver, deliver_later
+from .delivery import Attempt, deliver, deliver_later
 from .gateways import get_stand_in
-from .gateways.base import APPROVED, DECLINED, FormRejected, Message, StandIn
+from .gateways.base import APPROVED, CANCELLED, DECLINED, FormRejected, Message, StandIn
 from .models import Checkout, SentNotification
 
 # How the Approve / Decline button sends its notification (the page's test options).
@@ -189,34 +190,58 @@ def decide(request: HttpRequest, gateway: str, token: str) -> HttpResponse:
     if not claimed:
         return _finished(request, stand_in, checkout, status=409)
     fields = checkout.fields
-    if action == "cancel":  # the gateway tells the shop nothing; the customer goes back
+    if action == "cancel" and not stand_in.notifies_cancel:
+        # The gateway tells the shop nothing; the customer goes back.
         url = stand_in.cancel_url(fields)
         return _redirect(url) if url else _finished(request, stand_in, checkout)
 
     order = stand_in.check_form(fields)
-    message = stand_in.notification(
-        fields, status=APPROVED if action == "approve" else DECLINED, amount=amount
-    )
+    status = {"approve": APPROVED, "decline": DECLINED, "cancel": CANCELLED}[action]
+    message = stand_in.notification(fields, status=status, amount=amount)
     authentic = mode != "tamper"
     if not authentic:  # the untampered original is never recorded, so never verifiable
         message = stand_in.tamper(message)
     sent = record(
         stand_in, message, authentic=authentic, target=order.notify_url, checkout=checkout
     )
+    attempts: list[Attempt] = []
     if order.notify_url:
         timeout = conf.http_timeout()
-        if mode == "delay":
+        if mode == "delay" and not stand_in.shows_reply:
             seconds = _delay(request.POST.get("delay", ""))
             # The thread only talks HTTP: no database writes outside a request.
             deliver_later(order.notify_url, message, delay=seconds, timeout=timeout)
             sent.delivery = f"scheduled {seconds:g} s after the decision"
         else:
+            if mode == "delay":  # the customer waits for the gateway, which waits for the shop
+                time.sleep(_delay(request.POST.get("delay", "")))
             times = 2 if mode == "twice" else 1
             attempts = deliver(order.notify_url, message, times=times, timeout=timeout)
             sent.delivery = "; ".join(attempt.summary() for attempt in attempts)
         sent.save(update_fields=["delivery"])
-    url = stand_in.return_url(fields, message)
+    if stand_in.shows_reply and attempts:
+        return _show_reply(request, stand_in, checkout, attempts[0])
+    if action == "cancel":
+        url = stand_in.cancel_url(fields)
+    else:
+        url = stand_in.return_url(fields, message)
     return _redirect(url) if url else _finished(request, stand_in, checkout)
+
+
+def _show_reply(
+    request: HttpRequest, stand_in: StandIn, checkout: Checkout, attempt: Attempt
+) -> HttpResponse:
+    """The shop's answer, shown at the gateway's URL, as a relay-response gateway does.
+
+    When the shop did not answer 200 in time, the gateway shows its own page instead
+    (the payment stands; only the shop was not told).
+    """
+    if attempt.status_code == 200:
+        content_type = attempt.reply_type or "text/html"
+        return HttpResponse(attempt.reply, content_type=content_type)
+    order = stand_in.check_form(checkout.fields)
+    context = {"stand_in": stand_in, "checkout": checkout, "order": order, "attempt": attempt}
+    return render(request, "billing_sandbox/reply_failed.html", context)
 
 
 def _delay(text: str) -> float:
@@ -264,6 +289,7 @@ def issue(request: HttpRequest, gateway: str) -> HttpResponse:
     response = HttpResponse(message.body, content_type=message.content_type)
     response["X-Sandbox-Transaction"] = message.transaction_id
     response["X-Sandbox-Status"] = message.status
+    response["X-Sandbox-Method"] = message.method
     return response
 
 

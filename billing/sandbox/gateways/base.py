@@ -47,6 +47,8 @@ class Message:
     status: str
     content_type: str = "application/x-www-form-urlencoded"
     headers: Mapping[str, str] = field(default_factory=dict)
+    # "GET" puts the body on the query string (e.g. Worldline's post-sale request).
+    method: str = "POST"
 
 
 class FormRejected(Exception):
@@ -62,6 +64,7 @@ class FormRejected(Exception):
 # Statuses the shop can ask a stand-in for, in the library's words.
 APPROVED = "paid"
 DECLINED = "failed"
+CANCELLED = "cancelled"
 
 
 class StandIn:
@@ -77,6 +80,12 @@ class StandIn:
     receiver_setting: ClassVar[str] = ""
     # Library status -> the gateway's own status name.
     statuses: ClassVar[Mapping[str, str]] = {}
+    # The gateway shows the customer the shop's answer to its notification, at the
+    # gateway's own URL, instead of redirecting (Authorize.Net's relay response).
+    shows_reply: ClassVar[bool] = False
+    # The gateway notifies the shop when the customer cancels on its page (Worldpay's
+    # transStatus C), where PayPal tells the shop nothing.
+    notifies_cancel: ClassVar[bool] = False
     accent: ClassVar[str] = "#334155"
 
     def urlpatterns(self) -> list[URLPattern]:

@@ -1,0 +1,425 @@
+"""Authorize.Net SIM / DPM, from Authorize.Net's side: hosted form and relay response.
+
+Written from Authorize.Net's "Server Integration Method (SIM) Developer Guide"
+(relay response, payment form fields, response codes), support article A1706 (the
+HMAC-SHA512 fingerprint with the Signature Key), the "Transaction Hash Upgrade Guide"
+(``x_SHA2_Hash`` of the relay response) and the Response Code 97 and 99 tools on
+developer.authorize.net, not from ``billing.protocols.authorize_net_dpm``:
+
+- ``transact.dll`` checks ``x_login`` ("(13) The merchant login ID or password is
+  invalid or the account is inactive."), the fingerprint ``x_fp_hash`` = HMAC-SHA512
+  with the Signature Key (hex-decoded) over
+  ``x_login^x_fp_sequence^x_fp_timestamp^x_amount^x_currency_code`` as posted
+  ("(103)" when missing, "(99) This transaction cannot be accepted." when wrong), and
+  that ``x_fp_timestamp`` is within 15 minutes of now ("(97)");
+- the relay response is POSTed to ``x_relay_url`` in ISO-8859-1, signed with
+  ``x_SHA2_Hash`` = upper-case hex HMAC-SHA512 over ``^`` + the 30 documented values
+  joined by ``^`` + ``^``; Authorize.Net then shows the customer whatever HTML the shop
+  answered, at its own URL (``StandIn.shows_reply``), or its own error page when the
+  shop did not answer 200;
+- Cancel follows ``x_cancel_url`` (the hosted form's cancel link), with no relay response.
+
+The stand-in plays the shop's own account: ``LOGIN_ID``, ``SIGNATURE_KEY`` and the
+account's ``CURRENCY`` (default USD) come from the shop's
+``MERCHANT_SETTINGS["authorize_net_dpm"]`` at call time. In test mode
+(``x_test_request=TRUE``) it answers as Authorize.Net does: ``x_trans_id`` 0 and
+``x_auth_code`` 000000.
+"""
+
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path
+from django.views.decorators.csrf import csrf_exempt
+
+from .base import FormRejected, Item, Message, Order, StandIn
+
+SETTINGS_KEY = "authorize_net_dpm"
+FINGERPRINT_WINDOW = 15 * 60  # seconds either side of Authorize.Net's clock
+CARD_FIELDS = ("x_card_num", "x_exp_date", "x_card_code")  # DPM posts them; never kept
+
+# SIM guide, relay response: the values x_SHA2_Hash covers, in this order.
+HASHED_FIELDS = (
+    "x_trans_id",
+    "x_test_request",
+    "x_response_code",
+    "x_auth_code",
+    "x_cvv2_resp_code",
+    "x_cavv_response",
+    "x_avs_code",
+    "x_method",
+    "x_account_number",
+    "x_amount",
+    "x_company",
+    "x_first_name",
+    "x_last_name",
+    "x_address",
+    "x_city",
+    "x_state",
+    "x_zip",
+    "x_country",
+    "x_phone",
+    "x_fax",
+    "x_email",
+    "x_ship_to_company",
+    "x_ship_to_first_name",
+    "x_ship_to_last_name",
+    "x_ship_to_address",
+    "x_ship_to_city",
+    "x_ship_to_state",
+    "x_ship_to_zip",
+    "x_ship_to_country",
+    "x_invoice_num",
+)
+# The customer's details the hosted form collects (prefilled from the shop's form).
+CUSTOMER = {
+    "x_first_name": "Sandy",
+    "x_last_name": "Buyer",
+    "x_company": "",
+    "x_address": "1 Test Street",
+    "x_city": "Bellevue",
+    "x_state": "WA",
+    "x_zip": "98004",
+    "x_country": "US",
+    "x_phone": "",
+    "x_fax": "",
+    "x_email": "buyer@sandbox.example",
+    "x_cust_id": "",
+    "x_ship_to_first_name": "",
+    "x_ship_to_last_name": "",
+    "x_ship_to_company": "",
+    "x_ship_to_address": "",
+    "x_ship_to_city": "",
+    "x_ship_to_state": "",
+    "x_ship_to_zip": "",
+    "x_ship_to_country": "",
+    "x_po_num": "",
+}
+# x_response_code, x_response_reason_code and its text.
+RESULTS = {
+    "1": ("1", "This transaction has been approved."),
+    "2": ("2", "This transaction has been declined."),
+    "3": ("6", "The credit card number is invalid."),
+    "4": ("252", "Your order has been received. Thank you for your business!"),
+}
+_AMOUNT = re.compile(r"^[0-9]{1,13}(\.[0-9]{1,2})?$")
+
+
+def account() -> Mapping[str, Any]:
+    """The shop's Authorize.Net account, as its settings describe it (the stand-in plays it)."""
+    from django.conf import settings
+
+    if not settings.configured:
+        raise FormRejected(
+            "The sandbox does not know this Authorize.Net account",
+            [
+                "It signs as Authorize.Net with the shop's Signature Key: run it with the "
+                "shop's settings (DJANGO_SETTINGS_MODULE)."
+            ],
+        )
+    configured = getattr(settings, "MERCHANT_SETTINGS", {}).get(SETTINGS_KEY) or {}
+    missing = [k for k in ("LOGIN_ID", "SIGNATURE_KEY") if not configured.get(k)]
+    if missing:
+        raise FormRejected(
+            "The sandbox does not know this Authorize.Net account",
+            [f"MERCHANT_SETTINGS[{SETTINGS_KEY!r}] has no {', '.join(missing)}."],
+        )
+    if not re.fullmatch(r"[0-9A-Fa-f]{128}", str(configured["SIGNATURE_KEY"]).strip()):
+        raise FormRejected(
+            "The sandbox does not know this Authorize.Net account",
+            ["The Signature Key is not 128 hexadecimal digits."],
+        )
+    return configured
+
+
+def _key(configured: Mapping[str, Any]) -> bytes:
+    return bytes.fromhex(str(configured["SIGNATURE_KEY"]).strip())
+
+
+def _currency(configured: Mapping[str, Any]) -> str:
+    return str(configured.get("CURRENCY") or "USD").upper()
+
+
+def fingerprint(fields: Mapping[str, str], key: bytes) -> str:
+    """x_fp_hash over the posted values exactly as posted (lower-case hex)."""
+    names = ("x_login", "x_fp_sequence", "x_fp_timestamp", "x_amount", "x_currency_code")
+    message = "^".join(fields.get(name, "") for name in names)
+    return hmac.new(key, message.encode("iso-8859-1", "replace"), hashlib.sha512).hexdigest()
+
+
+def sha2_hash(values: Mapping[str, str], key: bytes) -> str:
+    message = "^" + "^".join(values.get(name, "") for name in HASHED_FIELDS) + "^"
+    return hmac.new(key, message.encode("iso-8859-1"), hashlib.sha512).hexdigest().upper()
+
+
+def _latin1(text: str) -> str:
+    """What survives Authorize.Net's ISO-8859-1 (anything else becomes "?")."""
+    return text.encode("iso-8859-1", "replace").decode("iso-8859-1")
+
+
+def _error(code: str, text: str, why: str) -> FormRejected:
+    return FormRejected("The following errors have occurred.", [f"({code}) {text}", why])
+
+
+def _true(value: str) -> bool:
+    return value.strip().upper() in ("TRUE", "T", "YES", "Y", "1", "ON")
+
+
+class AuthorizeNetStandIn(StandIn):
+    slug = "authorize_net_dpm"
+    display_name = "Authorize.Net"
+    endpoints = {"SERVICE_URL": "transact"}
+    verified_by = "signature"
+    receiver_setting = "LOGIN_ID"
+    statuses = {"paid": "1", "failed": "2", "pending": "4"}
+    shows_reply = True
+    accent = "#1b3a6b"
+
+    def urlpatterns(self) -> list[URLPattern]:
+        return [path("gateway/transact.dll", transact, name="transact")]
+
+    # -- the form -----------------------------------------------------------------------
+
+    def check_form(self, fields: Mapping[str, str]) -> Order:
+        configured = account()
+        if fields.get("x_login", "") != str(configured["LOGIN_ID"]):
+            raise _error(
+                "13",
+                "The merchant login ID or password is invalid or the account is inactive.",
+                f"x_login is not the API Login ID of MERCHANT_SETTINGS[{SETTINGS_KEY!r}].",
+            )
+        received = fields.get("x_fp_hash", "").strip().lower()
+        if not received:
+            raise _error(
+                "103",
+                "This transaction cannot be accepted.",
+                "x_fp_hash is missing: SIM needs a transaction fingerprint.",
+            )
+        if not hmac.compare_digest(fingerprint(fields, _key(configured)), received):
+            raise _error(
+                "99",
+                "This transaction cannot be accepted.",
+                "x_fp_hash is not the HMAC-SHA512, with the Signature Key, of "
+                "x_login^x_fp_sequence^x_fp_timestamp^x_amount^x_currency_code as posted.",
+            )
+        return self._order(fields, configured)
+
+    def check_fresh(self, fields: Mapping[str, str], now: float | None = None) -> None:
+        """The fingerprint is good for 15 minutes either side of Authorize.Net's clock."""
+        stamp = fields.get("x_fp_timestamp", "")
+        now = time.time() if now is None else now
+        if not stamp.isdigit() or abs(now - int(stamp)) > FINGERPRINT_WINDOW:
+            raise _error(
+                "97",
+                "This transaction cannot be accepted.",
+                f"x_fp_timestamp={stamp!r} is more than 15 minutes from now (UTC seconds).",
+            )
+
+    def _order(self, fields: Mapping[str, str], configured: Mapping[str, Any]) -> Order:
+        amount = fields.get("x_amount", "")
+        if not _AMOUNT.match(amount) or Decimal(amount) <= 0:
+            raise _error("5", "A valid amount is required.", f"x_amount={amount!r}.")
+        currency = fields.get("x_currency_code", "") or _currency(configured)
+        if currency != _currency(configured):
+            raise _error(
+                "39",
+                "The supplied currency code is either invalid, not supported, not allowed "
+                "for this merchant or doesn't have an exchange rate.",
+                f"x_currency_code={currency!r}; the account processes {_currency(configured)} "
+                f"(MERCHANT_SETTINGS[{SETTINGS_KEY!r}]['CURRENCY']).",
+            )
+        relay = _true(fields.get("x_relay_response", ""))
+        relay_url = fields.get("x_relay_url", "")
+        for name in ("x_relay_url", "x_cancel_url"):
+            value = fields.get(name, "")
+            if value and urlsplit(value).scheme not in ("http", "https"):
+                raise _error(
+                    "14",
+                    "The referrer, relay response or receipt link URL is invalid.",
+                    f"{name} is not an http(s) URL.",
+                )
+        if relay and not relay_url:
+            raise _error(
+                "14",
+                "The referrer, relay response or receipt link URL is invalid.",
+                "x_relay_response is TRUE without x_relay_url (the sandbox has no "
+                "default Relay Response URL from the Merchant Interface).",
+            )
+        kind = fields.get("x_type", "AUTH_CAPTURE").upper()
+        if kind not in ("AUTH_CAPTURE", "AUTH_ONLY"):
+            raise FormRejected(
+                "The sandbox does not model this transaction type",
+                [f"x_type={kind!r}: the hosted form takes AUTH_CAPTURE and AUTH_ONLY."],
+            )
+        reference = fields.get("x_invoice_num", "")
+        if not reference:
+            raise FormRejected(
+                "Authorize.Net cannot process this payment",
+                [
+                    "x_invoice_num is missing. Authorize.Net would accept that, but without "
+                    "it no shop can tell which order a relay response is for, so the "
+                    "sandbox refuses it."
+                ],
+            )
+        notes = []
+        if not relay:
+            notes.append(
+                "No relay response (x_relay_response is not TRUE): Authorize.Net would show "
+                "its own receipt, and the shop would learn nothing from it."
+            )
+        if fields.get("x_show_form", "").upper() != "PAYMENT_FORM":
+            notes.append(
+                "Direct Post Method: Authorize.Net would charge the card the shop's page "
+                "posted at once. The sandbox does not keep card data and asks you instead."
+            )
+        total = Decimal(amount)
+        return Order(
+            merchant=str(configured["LOGIN_ID"]),
+            reference=reference,
+            currency=currency,
+            total=total,
+            items=(Item(fields.get("x_description", "") or f"Invoice {reference}", 1, total),),
+            notify_url=relay_url if relay else "",
+            return_url="",  # the relay reply takes the customer back
+            cancel_url=fields.get("x_cancel_url", ""),
+            notes=tuple(notes),
+        )
+
+    def form_for(
+        self, *, reference: str, amount: Decimal, currency: str, receiver: str
+    ) -> dict[str, str]:
+        """A SIM form as a billing shop renders it in test mode, fingerprinted."""
+        configured = account()
+        fields = {
+            "x_login": receiver,
+            "x_invoice_num": reference,
+            "x_amount": str(amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)),
+            "x_currency_code": currency.upper(),
+            "x_type": "AUTH_CAPTURE",
+            "x_version": "3.1",
+            "x_show_form": "PAYMENT_FORM",
+            "x_relay_response": "TRUE",
+            "x_relay_url": "http://shop.invalid/relay",  # the CLI posts to --to instead
+            "x_test_request": "TRUE",
+            "x_fp_sequence": str(secrets.randbelow(10**9)),
+            "x_fp_timestamp": str(int(time.time())),
+        }
+        fields["x_fp_hash"] = fingerprint(fields, _key(configured))
+        return fields
+
+    # -- the relay response -------------------------------------------------------------------
+
+    def notification(
+        self,
+        fields: Mapping[str, str],
+        *,
+        status: str,
+        amount: Decimal | None = None,
+        transaction_id: str | None = None,
+    ) -> Message:
+        """The relay response: the result, the customer's details, echoes, x_SHA2_Hash."""
+        configured = account()
+        order = self._order(fields, configured)
+        code = self.statuses.get(status, status)
+        reason, text = RESULTS.get(code, ("1", ""))
+        test = _true(fields.get("x_test_request", ""))
+        approved = code in ("1", "4")
+        charged = order.total if amount is None else amount
+        trans_id = transaction_id or ("0" if test else str(secrets.randbelow(9 * 10**10) + 10**10))
+        values: dict[str, str] = {
+            "x_response_code": code,
+            "x_response_reason_code": reason,
+            "x_response_reason_text": text,
+            "x_avs_code": "P" if test else "Y",
+            "x_auth_code": ("000000" if test else secrets.token_hex(3).upper()) if approved else "",
+            "x_trans_id": trans_id,
+            "x_method": "CC",
+            "x_card_type": "Visa",
+            "x_account_number": "XXXX1111",
+        }
+        values.update({name: fields.get(name, "") or value for name, value in CUSTOMER.items()})
+        values.update(
+            {
+                "x_invoice_num": order.reference,
+                "x_description": fields.get("x_description", ""),
+                "x_type": fields.get("x_type", "AUTH_CAPTURE").lower(),
+                "x_amount": f"{charged.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}",
+                "x_tax": fields.get("x_tax", "") or "0.00",
+                "x_duty": fields.get("x_duty", "") or "0.00",
+                "x_freight": fields.get("x_freight", "") or "0.00",
+                "x_tax_exempt": "FALSE",
+                "x_MD5_Hash": "",  # retired; sent empty
+                "x_cvv2_resp_code": "M" if approved and not test else "",
+                "x_cavv_response": "2" if approved and not test else "",
+                "x_test_request": "true" if test else "false",
+            }
+        )
+        # Merchant-defined fields (names not starting with x_) come back as posted.
+        values.update({k: v for k, v in fields.items() if not k.startswith("x_")})
+        values = {name: _latin1(value) for name, value in values.items()}
+        values["x_SHA2_Hash"] = sha2_hash(values, _key(configured))
+        return Message(
+            body=urlencode(list(values.items()), encoding="iso-8859-1").encode("ascii"),
+            transaction_id=trans_id,
+            status=code,
+            headers={"User-Agent": "Authorize.Net relay response (billing sandbox)"},
+        )
+
+    def tamper(self, message: Message) -> Message:
+        """Change x_amount in the bytes on the wire, keeping x_SHA2_Hash."""
+        pairs = message.body.split(b"&")
+        for i, pair in enumerate(pairs):
+            name, _, value = pair.partition(b"=")
+            if name == b"x_amount":
+                pairs[i] = b"x_amount=" + (b"1.00" if value == b"0.01" else b"0.01")
+                break
+        return Message(
+            body=b"&".join(pairs),
+            transaction_id=message.transaction_id,
+            status=message.status,
+            content_type=message.content_type,
+            headers=message.headers,
+        )
+
+    # -- sending the customer back ----------------------------------------------------------
+
+    def return_url(self, fields: Mapping[str, str], message: Message | None) -> str:
+        """None: with a relay response the shop's answer takes the customer back."""
+        return ""
+
+    def cancel_url(self, fields: Mapping[str, str]) -> str:
+        """The hosted form's cancel link, if the shop gave one (``x_cancel_url``)."""
+        return fields.get("x_cancel_url", "")
+
+
+def read_form(request: HttpRequest) -> dict[str, str]:
+    """The posted fields, first value of each; card data is dropped, never stored."""
+    data = request.POST if request.method == "POST" else request.GET
+    return {name: data[name] for name in data if name not in CARD_FIELDS}
+
+
+@csrf_exempt
+def transact(request: HttpRequest) -> HttpResponse:
+    """``transact.dll``: the shop's SIM form arrives; the hosted payment form follows."""
+    from .. import views
+
+    if not views.enabled():
+        return views.not_enabled()
+    fields = read_form(request)
+    try:
+        stand_in.check_form(fields)
+        stand_in.check_fresh(fields)
+    except FormRejected as exc:
+        return views.error_page(request, stand_in, exc)
+    return views.begin_checkout(request, stand_in, fields)
+
+
+stand_in = AuthorizeNetStandIn()

@@ -1,0 +1,364 @@
+"""Global Payments (Realex) Hosted Payment Page, from Global Payments' side.
+
+Written from the Realex "RealAuth HPP Developer's Guide" v1.1.4 and Global Payments'
+"Hosted Payment Page" pages (request fields, the two-pass request and response hashes,
+result codes, the response posted to ``MERCHANT_RESPONSE_URL`` whose page the HPP shows
+the customer), not from ``billing.protocols.global_payments``. Global Payments knows the
+merchant's ID, sub-account and shared secret; the stand-in plays that account with the
+shop's own ``MERCHANT_SETTINGS["global_payments"]``, read when a request arrives.
+
+What the HPP does that matters here:
+
+- the request hash covers ``TIMESTAMP.MERCHANT_ID.ORDER_ID.AMOUNT.CURRENCY``; a request
+  hashed with SHA-256 (``SHA256HASH``) is answered with ``SHA256HASH``, else ``SHA1HASH``;
+- the response hash covers ``TIMESTAMP.MERCHANT_ID.ORDER_ID.RESULT.MESSAGE.PASREF.AUTHCODE``
+  and not ``AMOUNT``: changing the amount of a response keeps its hash valid;
+- an ``ORDER_ID`` the HPP has processed (approved or declined) is refused when it comes
+  back: every attempt needs a new one;
+- a customer who leaves the page (browser Back, closing it) is not reported: the HPP
+  posts a response only for a transaction it attempted. The stand-in's Cancel is that.
+"""
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path
+from django.views.decorators.csrf import csrf_exempt
+
+from .base import APPROVED, DECLINED, FormRejected, Item, Message, Order, StandIn
+
+SETTINGS_KEY = "global_payments"
+HASHES = {"SHA256HASH": "sha256", "SHA1HASH": "sha1"}  # the stronger one wins if both
+REQUEST_HASHED = ("TIMESTAMP", "MERCHANT_ID", "ORDER_ID", "AMOUNT", "CURRENCY")
+RESPONSE_HASHED = (
+    "TIMESTAMP",
+    "MERCHANT_ID",
+    "ORDER_ID",
+    "RESULT",
+    "MESSAGE",
+    "PASREF",
+    "AUTHCODE",
+)
+# Request fields the HPP consumes; every other field is passed back in the response.
+CONSUMED = frozenset(
+    {
+        *REQUEST_HASHED,
+        *HASHES,
+        "ACCOUNT",
+        "AUTO_SETTLE_FLAG",
+        "MERCHANT_RESPONSE_URL",
+        "CARD_PAYMENT_BUTTON",
+        "RETURN_TSS",
+    }
+)
+# Features that change the hash rules or what the HPP does; the stand-in does not
+# model them, so it refuses them rather than answer differently from the HPP.
+NOT_MODELLED = (
+    "CARD_STORAGE_ENABLE",
+    "OFFER_SAVE_CARD",
+    "PAYER_EXIST",
+    "PAYER_REF",
+    "PMT_REF",
+    "HPP_SELECT_STORED_CARD",
+    "HPP_FRAUDFILTER_MODE",
+    "DCC_ENABLE",
+)
+MESSAGES = {"00": "[ test system ] Authorised", "101": "[ test system ] DECLINED"}
+_EXPONENTS = {
+    **dict.fromkeys("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX VND VUV XAF XOF XPF".split(), 0),
+    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
+}
+_ORDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
+_DIGITS = re.compile(r"^[0-9]+$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_INVALID = "This payment request cannot be processed"
+
+
+@dataclass(frozen=True)
+class Account:
+    """What Global Payments holds for the merchant."""
+
+    merchant_id: str
+    account: str
+    secret: str
+    hash_field: str  # what the merchant hashes with, for requests the sandbox makes up
+
+
+def merchant_account() -> Account | None:
+    """The shop's account, as its settings describe it; None without settings."""
+    from django.conf import settings
+
+    if not settings.configured:
+        return None
+    configured: Mapping[str, Any] = (
+        getattr(settings, "MERCHANT_SETTINGS", {}).get(SETTINGS_KEY) or {}
+    )
+    if not configured.get("MERCHANT_ID") or not configured.get("SHARED_SECRET"):
+        return None
+    return Account(
+        merchant_id=str(configured["MERCHANT_ID"]),
+        account=str(configured.get("ACCOUNT") or "internet"),
+        secret=str(configured["SHARED_SECRET"]),
+        hash_field=(
+            "SHA256HASH"
+            if str(configured.get("HASH_ALGORITHM") or "").lower() == "sha256"
+            else "SHA1HASH"
+        ),
+    )
+
+
+def two_pass_hash(values: list[str], secret: str, algorithm: str) -> str:
+    """``H(H("v1.v2....") + "." + secret)``, lower-case hex, as the HPP computes it."""
+    first = hashlib.new(algorithm, ".".join(values).encode("utf-8")).hexdigest()
+    return hashlib.new(algorithm, f"{first}.{secret}".encode()).hexdigest()
+
+
+def _exponent(currency: str) -> int:
+    return _EXPONENTS.get(currency, 2)
+
+
+def _hash_field(fields: Mapping[str, str]) -> str:
+    return next((name for name in HASHES if fields.get(name)), "SHA1HASH")
+
+
+class GlobalPaymentsStandIn(StandIn):
+    slug = "global_payments"
+    display_name = "Global Payments"
+    endpoints = {"SERVICE_URL": "pay"}
+    verified_by = "signature"
+    receiver_setting = "MERCHANT_ID"
+    statuses = {APPROVED: "00", DECLINED: "101"}
+    shows_reply = True  # the HPP shows the customer the response URL's page
+    accent = "#005a8c"
+
+    def urlpatterns(self) -> list[URLPattern]:
+        return [path("pay", pay, name="pay")]
+
+    # -- the request --------------------------------------------------------------------
+
+    def check_form(self, fields: Mapping[str, str]) -> Order:
+        problems: list[str] = []
+        account = merchant_account()
+        merchant_id = fields.get("MERCHANT_ID", "")
+        if not merchant_id:
+            problems.append("MERCHANT_ID is missing.")
+        elif account is None:
+            problems.append(
+                f"The sandbox knows no merchant: it plays MERCHANT_SETTINGS[{SETTINGS_KEY!r}] "
+                "(run it with the shop's settings)."
+            )
+        elif merchant_id != account.merchant_id:
+            problems.append(
+                f"MERCHANT_ID {merchant_id!r} is not a merchant this sandbox knows (it plays "
+                f"MERCHANT_SETTINGS[{SETTINGS_KEY!r}])."
+            )
+        elif fields.get("ACCOUNT", account.account) != account.account:
+            problems.append(f"ACCOUNT {fields['ACCOUNT']!r} is not a sub-account of {merchant_id}.")
+        order_id = fields.get("ORDER_ID", "")
+        if not _ORDER_ID.match(order_id):
+            problems.append("ORDER_ID must be 1 to 50 characters of A-Z, a-z, 0-9, _ and -.")
+        currency = fields.get("CURRENCY", "")
+        if not _CURRENCY.match(currency):
+            problems.append(f"CURRENCY {currency!r} is not an ISO 4217 code.")
+        amount = fields.get("AMOUNT", "")
+        total = Decimal(0)
+        if not _DIGITS.match(amount):
+            problems.append(
+                f"AMOUNT {amount!r} is not in minor units: digits only (1000 for 10.00 EUR)."
+            )
+        elif int(amount) <= 0:
+            problems.append("AMOUNT must be more than zero.")
+        else:
+            total = Decimal(int(amount)).scaleb(-_exponent(currency))
+        try:
+            datetime.strptime(fields.get("TIMESTAMP", ""), "%Y%m%d%H%M%S")
+        except ValueError:
+            problems.append("TIMESTAMP must be YYYYMMDDHHMMSS.")
+        if fields.get("AUTO_SETTLE_FLAG", "1") not in ("0", "1", "MULTI"):
+            problems.append("AUTO_SETTLE_FLAG must be 0, 1 or MULTI.")
+        if fields.get("HPP_VERSION", "1") not in ("1", "2"):
+            problems.append("HPP_VERSION must be 1 or 2.")
+        url = fields.get("MERCHANT_RESPONSE_URL", "")
+        if url and urlsplit(url).scheme not in ("http", "https"):
+            problems.append("MERCHANT_RESPONSE_URL is not an http(s) URL.")
+        for name in ("COMMENT1", "COMMENT2"):
+            if len(fields.get(name, "")) > 255:
+                problems.append(f"{name} is longer than 255 characters.")
+        unmodelled = [name for name in NOT_MODELLED if fields.get(name)]
+        if unmodelled:
+            problems.append(f"{', '.join(unmodelled)}: the sandbox does not model these.")
+        if account is not None and not problems:
+            problems += self._hash_problems(fields, account)
+        if problems:
+            raise FormRejected(_INVALID, problems)
+        notes = [
+            "Cancel leaves the page: the HPP tells the shop nothing. Your browser's Back "
+            "button takes you to the shop."
+        ]
+        if not url:
+            notes.append(
+                "No MERCHANT_RESPONSE_URL: Global Payments would use the one set on the "
+                "account; the sandbox sends no response."
+            )
+        return Order(
+            merchant=merchant_id,
+            reference=order_id,
+            currency=currency,
+            total=total,
+            items=(Item(fields.get("COMMENT1", "") or f"Order {order_id}", 1, total),),
+            notify_url=url,
+            notes=tuple(notes),
+        )
+
+    @staticmethod
+    def _hash_problems(fields: Mapping[str, str], account: Account) -> list[str]:
+        name = _hash_field(fields)
+        received = fields.get(name, "").strip().lower()
+        if not received:
+            return ["SHA1HASH (or SHA256HASH) is missing."]
+        values = [fields.get(field, "") for field in REQUEST_HASHED]
+        expected = two_pass_hash(values, account.secret, HASHES[name])
+        if not hmac.compare_digest(expected.encode(), received.encode()):
+            return [
+                f"{name} is incorrect: it must hash {'.'.join(REQUEST_HASHED)} and then the "
+                "shared secret. Check the secret and the values sent."
+            ]
+        return []
+
+    def form_for(
+        self, *, reference: str, amount: Decimal, currency: str, receiver: str
+    ) -> dict[str, str]:
+        currency = currency.upper()
+        minor = int(amount.scaleb(_exponent(currency)).to_integral_value())
+        form = {
+            "TIMESTAMP": datetime.now(UTC).strftime("%Y%m%d%H%M%S"),
+            "MERCHANT_ID": receiver,
+            "ORDER_ID": reference,
+            "AMOUNT": str(minor),
+            "CURRENCY": currency,
+            "AUTO_SETTLE_FLAG": "1",
+            "HPP_VERSION": "2",
+        }
+        account = merchant_account()
+        if account is not None:
+            form["ACCOUNT"] = account.account
+            values = [form[field] for field in REQUEST_HASHED]
+            name = account.hash_field
+            form[name] = two_pass_hash(values, account.secret, HASHES[name])
+        return form
+
+    # -- the response -------------------------------------------------------------------
+
+    def notification(
+        self,
+        fields: Mapping[str, str],
+        *,
+        status: str,
+        amount: Decimal | None = None,
+        transaction_id: str | None = None,
+    ) -> Message:
+        order = self.check_form(fields)
+        account = merchant_account()
+        if account is None:  # check_form refuses every request without one
+            raise FormRejected(_INVALID, ["The sandbox knows no Global Payments account."])
+        result = self.statuses.get(status)
+        if result is None:
+            raise FormRejected(
+                "The HPP sends no such response",
+                [f"{status!r}: the sandbox answers 00 (authorised) or 101 (declined)."],
+            )
+        charged = order.total if amount is None else amount
+        minor = int(charged.scaleb(_exponent(order.currency)).to_integral_value())
+        response = {
+            "TIMESTAMP": fields["TIMESTAMP"],
+            "MERCHANT_ID": account.merchant_id,
+            "ACCOUNT": fields.get("ACCOUNT", account.account),
+            "ORDER_ID": order.reference,
+            "RESULT": result,
+            "AUTHCODE": f"{secrets.randbelow(10**6):06d}" if result == "00" else "",
+            "MESSAGE": MESSAGES[result],
+            "PASREF": transaction_id or str(secrets.randbelow(9 * 10**16) + 10**16),
+            "AVSPOSTCODERESULT": "M",
+            "AVSADDRESSRESULT": "M",
+            "CVNRESULT": "M",
+            "BATCHID": str(secrets.randbelow(10**6)) if result == "00" else "-1",
+            "AMOUNT": str(minor),
+        }
+        # Pass-through: the merchant's own fields come back as sent, never over the HPP's.
+        response.update(
+            {
+                k: v
+                for k, v in fields.items()
+                if k not in CONSUMED and k not in response and not k.startswith("HPP_")
+            }
+        )
+        name = _hash_field(fields)
+        values = [response[field] for field in RESPONSE_HASHED]
+        response[name] = two_pass_hash(values, account.secret, HASHES[name])
+        return Message(
+            body=urlencode(response).encode("ascii"),
+            transaction_id=response["PASREF"],
+            status=result,
+        )
+
+    def tamper(self, message: Message) -> Message:
+        """Change AMOUNT on the wire: the response hash does not cover it."""
+        pairs = message.body.split(b"&")
+        for i, pair in enumerate(pairs):
+            name, _, value = pair.partition(b"=")
+            if name == b"AMOUNT":
+                pairs[i] = b"AMOUNT=" + (b"100" if value == b"1" else b"1")
+        return Message(
+            body=b"&".join(pairs),
+            transaction_id=message.transaction_id,
+            status=message.status,
+            content_type=message.content_type,
+            headers=message.headers,
+        )
+
+    # -- the customer -------------------------------------------------------------------
+
+    def return_url(self, fields: Mapping[str, str], message: Message | None) -> str:
+        """None: the HPP only shows the response page; it has no return URL of its own."""
+        return ""
+
+    def cancel_url(self, fields: Mapping[str, str]) -> str:
+        """None: leaving the HPP is the browser's Back button, not a link the HPP knows."""
+        return ""
+
+
+def _processed(order_id: str) -> bool:
+    """Has the HPP already attempted a transaction with this ORDER_ID?"""
+    from ..models import Checkout
+
+    return Checkout.objects.filter(
+        gateway=stand_in.slug, fields__ORDER_ID=order_id, decision__in=("approved", "declined")
+    ).exists()
+
+
+@csrf_exempt
+def pay(request: HttpRequest) -> HttpResponse:
+    """``/pay``: check the request and its hash, then show the payment page."""
+    from .. import views
+
+    if not views.enabled():
+        return views.not_enabled()
+    data = request.POST if request.method == "POST" else request.GET
+    fields = {name: data[name] for name in data}
+    order_id = fields.get("ORDER_ID", "")
+    if order_id and _processed(order_id):
+        problem = f"ORDER_ID {order_id!r} has already been processed: use a new one per attempt."
+        return views.error_page(request, stand_in, FormRejected(_INVALID, [problem]))
+    return views.begin_checkout(request, stand_in, fields)
+
+
+stand_in = GlobalPaymentsStandIn()

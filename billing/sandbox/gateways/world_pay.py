@@ -1,0 +1,346 @@
+"""Worldpay Business Gateway, from Worldpay's side: the purchase page and Payment Response.
+
+Written from Worldpay's "Business Gateway HTML Redirect Integration Guide" (the order
+details form, ``testMode``, MD5 security with ``signatureFields``), the "Payment Response
+Guide" V4.3 (the callback's parameters, the shopper response) and developer.worldpay.com
+"Business Gateway > Enable payment responses" (which results are sent: successful and
+cancelled payments, never declined ones), not from ``billing.protocols.world_pay``.
+
+Worldpay knows the merchant's installation: its ID, MD5 secret, SignatureFields and
+Payment Response password, set in the Merchant Interface. The stand-in plays that account
+with the shop's own ``MERCHANT_SETTINGS["world_pay"]``, read when a form arrives.
+
+A refused card is never reported to the shop: the shopper stays on Worldpay's page, may
+try another card, or cancels, and only then does Worldpay post ``transStatus=C``. The
+stand-in's Decline is that path in one click (the card is refused, the shopper gives up);
+its Cancel is the shopper cancelling straight away. Both post the cancellation callback.
+"""
+
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path
+from django.views.decorators.csrf import csrf_exempt
+
+from .base import APPROVED, CANCELLED, DECLINED, FormRejected, Item, Message, Order, StandIn
+
+SETTINGS_KEY = "world_pay"
+DEFAULT_SIGNATURE_FIELDS = "amount:currency:instId:cartId"
+TEST_MODES = ("100", "101")  # Worldpay's test system: 100 test, 101 always refused
+# Custom parameters Worldpay passes back in the Payment Response (C_ ones only reach
+# the result pages).
+ECHOED_PREFIXES = ("M_", "MC_", "CM_")
+# ISO 4217 exponents other than 2: Worldpay takes amounts in major units, with at
+# most the currency's decimals.
+_EXPONENTS = {
+    **dict.fromkeys("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX VND VUV XAF XOF XPF".split(), 0),
+    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
+}
+_SYMBOLS = {"GBP": "&#163;", "EUR": "&#8364;", "USD": "$", "JPY": "&#165;"}
+_AMOUNT = re.compile(r"^\d+(\.\d+)?$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_INVALID = "The information sent from the merchant's site is invalid or incomplete"
+
+
+@dataclass(frozen=True)
+class Installation:
+    """What Worldpay holds for the merchant (Merchant Interface > Integration Setup)."""
+
+    inst_id: str
+    md5_secret: str
+    signature_fields: str
+    callback_password: str
+
+
+def installation() -> Installation | None:
+    """The shop's installation, as its settings describe it; None without settings."""
+    from django.conf import settings
+
+    if not settings.configured:
+        return None
+    configured: Mapping[str, Any] = (
+        getattr(settings, "MERCHANT_SETTINGS", {}).get(SETTINGS_KEY) or {}
+    )
+    if not configured.get("INSTALLATION_ID"):
+        return None
+    return Installation(
+        inst_id=str(configured["INSTALLATION_ID"]),
+        md5_secret=str(configured.get("MD5_SECRET") or ""),
+        signature_fields=str(configured.get("SIGNATURE_FIELDS") or DEFAULT_SIGNATURE_FIELDS),
+        callback_password=str(configured.get("CALLBACK_PASSWORD") or ""),
+    )
+
+
+def md5_signature(secret: str, values: list[str]) -> str:
+    """Worldpay's MD5 security: lower-case hex MD5 of ``secret:value1:value2:...``."""
+    text = ":".join([secret, *values])
+    return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def _exponent(currency: str) -> int:
+    return _EXPONENTS.get(currency, 2)
+
+
+def _format(amount: Decimal, currency: str) -> str:
+    return f"{amount.quantize(Decimal(1).scaleb(-_exponent(currency))):f}"
+
+
+class WorldPayStandIn(StandIn):
+    slug = "world_pay"
+    display_name = "Worldpay"
+    endpoints = {"SERVICE_URL": "purchase"}
+    verified_by = "signature"  # the callback password; Worldpay answers no postback
+    receiver_setting = "INSTALLATION_ID"
+    # Worldpay has two Payment Responses: Y (authorised) and C (cancelled).
+    statuses = {APPROVED: "Y", CANCELLED: "C"}
+    shows_reply = True  # the shopper response: Worldpay shows the callback's page
+    notifies_cancel = True
+    accent = "#d40e2b"
+
+    def urlpatterns(self) -> list[URLPattern]:
+        return [path("wcc/purchase", purchase, name="purchase")]
+
+    # -- the order details form -------------------------------------------------------
+
+    def check_form(self, fields: Mapping[str, str]) -> Order:
+        problems: list[str] = []
+        account = installation()
+        inst_id = fields.get("instId", "").strip()
+        if not inst_id:
+            problems.append("instId is missing: the form must name the installation.")
+        elif account is None:
+            problems.append(
+                f"The sandbox knows no installation: it plays MERCHANT_SETTINGS"
+                f"[{SETTINGS_KEY!r}] (run it with the shop's settings)."
+            )
+        elif inst_id != account.inst_id:
+            problems.append(
+                f"instId {inst_id!r} is not an installation this sandbox knows (it plays "
+                f"MERCHANT_SETTINGS[{SETTINGS_KEY!r}]['INSTALLATION_ID'])."
+            )
+        reference = fields.get("cartId", "")
+        if not reference.strip():
+            problems.append("cartId is missing.")
+        elif len(reference) > 255:
+            problems.append("cartId is longer than 255 characters.")
+        currency = fields.get("currency", "").strip()
+        if not currency:
+            problems.append("currency is missing.")
+        elif not _CURRENCY.match(currency):
+            problems.append(f"currency {currency!r} is not an ISO 4217 code.")
+        total = Decimal(0)
+        text = fields.get("amount", "").strip()
+        if not text:
+            problems.append("amount is missing.")
+        elif not _AMOUNT.match(text):
+            problems.append(f"amount {text!r} is not a number in major units, such as 12.56.")
+        else:
+            total = Decimal(text)
+            decimals = len(text.partition(".")[2])
+            if currency and decimals > _exponent(currency):
+                problems.append(f"amount {text!r} has more decimal places than {currency} has.")
+            elif total <= 0:
+                problems.append("amount must be more than zero.")
+        test_mode = fields.get("testMode", "0").strip()
+        if test_mode not in TEST_MODES:
+            problems.append(
+                f"testMode is {test_mode!r}: this is Worldpay's test system, which takes "
+                "100 (or 101, always refused); 0 is for the production system."
+            )
+        for name in ("MC_callback", "MC_return"):
+            value = fields.get(name, "")
+            if value and urlsplit(value).scheme not in ("http", "https"):
+                problems.append(f"{name} is not an http(s) URL.")
+        if account is not None and account.md5_secret and not problems:
+            problems += self._signature_problems(fields, account)
+        if problems:
+            raise FormRejected(_INVALID, problems)
+        notes = [
+            "Worldpay reports no refused card: Decline here is a refused card after which "
+            "the shopper cancels, so the shop gets the cancellation (transStatus C)."
+        ]
+        if account is not None and account.md5_secret:
+            signed = (fields.get("signatureFields") or account.signature_fields).split(":")
+            if not {"amount", "currency"} <= set(signed):
+                notes.append("The signature does not cover amount and currency.")
+        if not fields.get("MC_callback"):
+            notes.append(
+                "No MC_callback: Worldpay would post the Payment Response to the URL set in "
+                "the Merchant Interface; the sandbox sends none."
+            )
+        if test_mode == "101":
+            notes.append("testMode=101: Worldpay's test system would refuse any card.")
+        if account is not None and not account.md5_secret:
+            notes.append("The installation has no MD5 secret: anyone can change this order.")
+        return Order(
+            merchant=f"installation {inst_id}",
+            reference=reference,
+            currency=currency,
+            total=total,
+            items=(Item(fields.get("desc", "") or f"Cart {reference}", 1, total),),
+            notify_url=fields.get("MC_callback", ""),
+            return_url=fields.get("MC_return", ""),
+            cancel_url=fields.get("MC_return", ""),
+            notes=tuple(notes),
+        )
+
+    @staticmethod
+    def _signature_problems(fields: Mapping[str, str], account: Installation) -> list[str]:
+        """MD5 security: the form's signatureFields, else the installation's SignatureFields."""
+        listed = fields.get("signatureFields") or account.signature_fields
+        names = [name for name in listed.split(":") if name]
+        if not names:
+            return ["signatureFields names no field."]
+        missing = [name for name in names if name not in fields]
+        if missing:
+            return [f"signatureFields names fields the form lacks: {', '.join(missing)}."]
+        received = fields.get("signature", "").strip().lower()
+        if not received:
+            return ["signature is missing: the installation has an MD5 secret."]
+        expected = md5_signature(account.md5_secret, [fields[n] for n in names])
+        if not hmac.compare_digest(expected.encode(), received.encode()):
+            return [
+                "The signature does not match the order details: MD5 of the installation's "
+                f"secret and {':'.join(names)}. Check the MD5 secret and the signed fields."
+            ]
+        return []
+
+    def form_for(
+        self, *, reference: str, amount: Decimal, currency: str, receiver: str
+    ) -> dict[str, str]:
+        currency = currency.upper()
+        form = {
+            "instId": receiver,
+            "cartId": reference,
+            "amount": _format(amount, currency),
+            "currency": currency,
+            "desc": f"Order {reference}",
+            "testMode": "100",
+        }
+        account = installation()
+        if account is not None and account.md5_secret:
+            names = account.signature_fields.split(":")
+            form["signatureFields"] = account.signature_fields
+            form["signature"] = md5_signature(account.md5_secret, [form.get(n, "") for n in names])
+        return form
+
+    # -- the Payment Response -----------------------------------------------------------
+
+    def notification(
+        self,
+        fields: Mapping[str, str],
+        *,
+        status: str,
+        amount: Decimal | None = None,
+        transaction_id: str | None = None,
+    ) -> Message:
+        order = self.check_form(fields)
+        if status == DECLINED:
+            status = CANCELLED  # refused, then cancelled by the shopper: see the docstring
+        if status not in self.statuses:
+            raise FormRejected(
+                "Worldpay sends no such Payment Response",
+                [f"{status!r}: Worldpay reports authorised (Y) and cancelled (C) payments."],
+            )
+        trans_status = self.statuses[status]
+        charged = _format(order.total if amount is None else amount, order.currency)
+        account = installation()
+        response: list[tuple[str, str]] = [("transStatus", trans_status)]
+        txn_id = ""
+        if trans_status == "Y":
+            txn_id = transaction_id or str(secrets.randbelow(9 * 10**9) + 10**9)
+            response.append(("transId", txn_id))
+        response += [
+            ("transTime", str(int(time.time() * 1000))),
+            ("instId", fields.get("instId", "")),
+            ("cartId", order.reference),
+            ("desc", fields.get("desc", "")),
+            ("amount", charged),
+            ("currency", order.currency),
+            ("testMode", fields.get("testMode", "")),
+        ]
+        if trans_status == "Y":
+            response += [
+                ("authAmount", charged),
+                ("authCurrency", order.currency),
+                ("authAmountString", f"{_SYMBOLS.get(order.currency, '')}{charged}"),
+                ("rawAuthMessage", "cardbe.msg.authorised"),
+                ("rawAuthCode", "A"),
+                ("authMode", "A"),
+                ("cardType", "Visa"),
+                ("countryMatch", "Y"),
+                ("AVS", "2222"),
+                ("name", fields.get("name", "") or "Sandy Buyer"),
+                ("email", fields.get("email", "") or "buyer@sandbox.example"),
+                ("country", fields.get("country", "") or "GB"),
+                ("ipAddress", "127.0.0.1"),
+            ]
+        response.append(("charenc", "UTF-8"))
+        response += [(k, v) for k, v in fields.items() if k.startswith(ECHOED_PREFIXES)]
+        if account is not None and account.callback_password:
+            response.append(("callbackPW", account.callback_password))
+        return Message(
+            body=urlencode(response).encode("ascii"),
+            transaction_id=txn_id,
+            status=trans_status,
+            headers={
+                "User-Agent": "WJHRO/1.0 (WorldPay Java HTTP Request Object, billing sandbox)"
+            },
+        )
+
+    def tamper(self, message: Message) -> Message:
+        """Change amount and authAmount on the wire; the password travels on untouched.
+
+        The callback is not signed: whoever can change its bytes can read the password
+        in them, so the result is a callback the shop cannot tell from an authentic one.
+        Only the amount check stands in the way.
+        """
+        pairs = message.body.split(b"&")
+        for i, pair in enumerate(pairs):
+            name, _, value = pair.partition(b"=")
+            if name in (b"amount", b"authAmount"):
+                pairs[i] = name + b"=" + (b"1.00" if value == b"0.01" else b"0.01")
+        return Message(
+            body=b"&".join(pairs),
+            transaction_id=message.transaction_id,
+            status=message.status,
+            content_type=message.content_type,
+            headers=message.headers,
+        )
+
+    # -- sending the shopper back ----------------------------------------------------------
+
+    def return_url(self, fields: Mapping[str, str], message: Message | None) -> str:
+        """Where the result page's link leads when the shop's page cannot be shown."""
+        return fields.get("MC_return", "")
+
+    def cancel_url(self, fields: Mapping[str, str]) -> str:
+        return fields.get("MC_return", "")
+
+
+def read_form(request: HttpRequest) -> dict[str, str]:
+    """The order details, posted or as a link's query string; the first value wins."""
+    data = request.POST if request.method == "POST" else request.GET
+    return {name: data[name] for name in data}
+
+
+@csrf_exempt
+def purchase(request: HttpRequest) -> HttpResponse:
+    """``/wcc/purchase``: check the order details, then show the payment page."""
+    from .. import views
+
+    if not views.enabled():
+        return views.not_enabled()
+    return views.begin_checkout(request, stand_in, read_form(request))
+
+
+stand_in = WorldPayStandIn()
