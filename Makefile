@@ -21,7 +21,7 @@ test: $(BIN)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check billing tests demo bench
+	$(BIN)/ruff check billing tests demo
 	$(BIN)/ruff format --check billing tests demo
 	$(BIN)/mypy billing
 
