@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import httpx
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, URLPattern, path, reverse
@@ -179,11 +179,19 @@ class Integration:
             "receiver": terms.receiver,
             "test": self.test_mode,
         }
+        # A new reference is one INSERT; only a repeated one pays for the lock.
+        try:
+            with transaction.atomic():
+                return Payment.objects.create(
+                    integration=self.slug, reference=terms.reference, **values
+                )
+        except IntegrityError:
+            pass
         with transaction.atomic():
-            payment, created = Payment.objects.select_for_update().get_or_create(
-                integration=self.slug, reference=terms.reference, defaults=values
+            payment = Payment.objects.select_for_update().get(
+                integration=self.slug, reference=terms.reference
             )
-            if created or all(getattr(payment, k) == v for k, v in values.items()):
+            if all(getattr(payment, k) == v for k, v in values.items()):
                 return payment
             if payment.status != PaymentStatus.PENDING:
                 raise PaymentConflict(

@@ -58,8 +58,7 @@ def process(log_id: int) -> str:
         notification = integration.to_notification(fields)
         log.reference = notification.reference[:127]
         log.transaction_id = notification.transaction_id[:127]
-        outcome, error = apply(integration, notification, log)
-        return _finish(log, outcome, error)
+        return _apply_and_finish(integration, notification, log)
     except MalformedNotification as exc:
         return _finish(log, Outcome.REJECTED, str(exc))
     except BillingError as exc:
@@ -90,11 +89,27 @@ def mismatches(integration: Integration, payment: Payment, n: Notification) -> l
     return problems
 
 
+def _apply_and_finish(integration: Integration, n: Notification, log: NotificationLog) -> str:
+    """Apply and record the outcome in one transaction, so the ledger and the log agree."""
+    try:
+        with transaction.atomic():
+            outcome, error = apply(integration, n, log)
+            return _finish(log, outcome, error)
+    except IntegrityError:
+        # The ledger's unique key: this event was applied by another delivery.
+        return _finish(log, Outcome.DUPLICATE, "")
+
+
 def apply(integration: Integration, n: Notification, log: NotificationLog) -> tuple[str, str]:
-    """Bind the notification to its payment and apply it at most once."""
+    """Bind the notification to its payment and apply it at most once.
+
+    Raises IntegrityError when the event is already in the ledger and the state
+    machine alone did not tell (the caller reports it as a duplicate).
+    """
     if n.status is Status.UNKNOWN or not n.transaction_id:
         return Outcome.IGNORED, f"gateway status {n.gateway_status!r} changes no payment"
-    with transaction.atomic():
+    # No savepoint: a failed ledger INSERT aborts the caller's transaction on purpose.
+    with transaction.atomic(savepoint=False):
         # The row lock serialises concurrent deliveries; the ledger's unique key
         # makes a second application impossible even without it.
         payment = (
@@ -105,8 +120,6 @@ def apply(integration: Integration, n: Notification, log: NotificationLog) -> tu
         if payment is None:
             return Outcome.HELD, f"no payment with reference {n.reference!r}"
         log.payment = payment
-        if PaymentEvent.objects.filter(payment=payment, event_key=n.event_key).exists():
-            return Outcome.DUPLICATE, ""
         problems = mismatches(integration, payment, n)
         old = payment.status
         if problems:
@@ -114,19 +127,17 @@ def apply(integration: Integration, n: Notification, log: NotificationLog) -> tu
             new = PaymentStatus.REVIEW if old == PaymentStatus.PENDING else old
         elif n.status in ALLOWED[old]:
             new = n.status
+        elif PaymentEvent.objects.filter(payment=payment, event_key=n.event_key).exists():
+            return Outcome.DUPLICATE, ""
         else:
             return Outcome.STALE, f"{n.gateway_status} cannot follow {old}"
-        try:
-            with transaction.atomic():
-                PaymentEvent.objects.create(
-                    payment=payment,
-                    event_key=n.event_key,
-                    from_status=old,
-                    to_status=new,
-                    notification=log,
-                )
-        except IntegrityError:
-            return Outcome.DUPLICATE, ""
+        PaymentEvent.objects.create(
+            payment=payment,
+            event_key=n.event_key,
+            from_status=old,
+            to_status=new,
+            notification=log,
+        )
         if problems:
             payment.status = new
             payment.review_reason = "; ".join(problems)
