@@ -1,8 +1,9 @@
 """Authorize.Net SIM / DPM: the conformance suite, known-answer vectors and attacks.
 
-The gateway side below (the relay response and its x_SHA2_Hash) is written from the SIM
-guide and the Transaction Hash Upgrade Guide, not with billing.protocols.authorize_net_dpm;
-the vectors come from the openssl CLI, with the command next to each.
+The gateway side below (the relay response) is written from the SIM guide, and hashed
+with the sandbox's x_SHA2_Hash (billing.sandbox, written from the Transaction Hash Upgrade
+Guide), not with billing.protocols.authorize_net_dpm; the vectors come from the openssl
+CLI, with the command next to each.
 """
 
 import hashlib
@@ -22,7 +23,9 @@ from billing.exceptions import IntegrationNotConfigured, InvalidData
 from billing.models import NotificationLog, Outcome, Payment, PaymentStatus
 from billing.protocols import authorize_net_dpm as anet
 from billing.protocols.base import Status
+from billing.sandbox.gateways.authorize_net_dpm import sha2_hash
 from billing.testing.conformance import Delivery, IntegrationConformance
+from tests.helpers import outcomes, payment_of, poster, use_account
 
 LOGIN = "ShopLogin42"
 # A Signature Key as the Merchant Interface shows it (from `openssl rand -hex 64`).
@@ -36,48 +39,8 @@ NOTIFY = "/billing/authorize_net_dpm/notify/"
 
 RESPONSE_CODES = {"paid": "1", "failed": "2", "pending": "4"}
 
-# SIM guide, "Using the SHA-512 hash": the relay response values covered, in order.
-HASHED = [
-    "x_trans_id",
-    "x_test_request",
-    "x_response_code",
-    "x_auth_code",
-    "x_cvv2_resp_code",
-    "x_cavv_response",
-    "x_avs_code",
-    "x_method",
-    "x_account_number",
-    "x_amount",
-    "x_company",
-    "x_first_name",
-    "x_last_name",
-    "x_address",
-    "x_city",
-    "x_state",
-    "x_zip",
-    "x_country",
-    "x_phone",
-    "x_fax",
-    "x_email",
-    "x_ship_to_company",
-    "x_ship_to_first_name",
-    "x_ship_to_last_name",
-    "x_ship_to_address",
-    "x_ship_to_city",
-    "x_ship_to_state",
-    "x_ship_to_zip",
-    "x_ship_to_country",
-    "x_invoice_num",
-]
 
-
-# -- Authorize.Net's side, from its guides -----------------------------------------------------
-
-
-def sha2_hash(values: dict[str, str], hex_key: str) -> str:
-    message = "^" + "^".join(values.get(name, "") for name in HASHED) + "^"
-    mac = hmac.new(bytes.fromhex(hex_key), message.encode("iso-8859-1"), hashlib.sha512)
-    return mac.hexdigest().upper()
+# -- Authorize.Net's side, from its guides (the sandbox's x_SHA2_Hash, not billing's) -----------
 
 
 def relay_pairs(
@@ -134,7 +97,7 @@ def relay_pairs(
     }
     # Merchant-defined fields (not x_...) come back as they were posted.
     values.update({k: v for k, v in form.items() if not k.startswith("x_")})
-    values["x_SHA2_Hash"] = sha2_hash(values, hex_key)
+    values["x_SHA2_Hash"] = sha2_hash(values, bytes.fromhex(hex_key))
     return list(values.items())
 
 
@@ -297,9 +260,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def anet_settings(settings: Any) -> Any:
-    settings.MERCHANT_SETTINGS = {"authorize_net_dpm": dict(SETTINGS)}
-    settings.MERCHANT_TEST_MODE = True
-    return settings
+    return use_account(settings, "authorize_net_dpm", SETTINGS)
 
 
 def make_form(reference: str = "ORDER-1", amount: str = "10.00", **extra: Any) -> dict[str, str]:
@@ -308,13 +269,8 @@ def make_form(reference: str = "ORDER-1", amount: str = "10.00", **extra: Any) -
     return integration.generate_form(RequestFactory().get("/checkout/", HTTP_HOST="shop.test"))
 
 
-def post(body: bytes, capture: Any) -> Any:
-    with capture(execute=True):
-        return Client().post(NOTIFY, body, content_type="application/x-www-form-urlencoded")
-
-
-def payment(reference: str = "ORDER-1") -> Payment:
-    return Payment.objects.get(integration="authorize_net_dpm", reference=reference)
+post = poster("authorize_net_dpm")
+payment = payment_of("authorize_net_dpm")
 
 
 def test_form_fields_and_fingerprint(anet_settings: Any) -> None:
@@ -450,8 +406,7 @@ def test_test_transactions_with_id_zero_stay_apart(
     for form in (first, second, first):
         post(as_body(relay_pairs(form, trans_id="0")), django_capture_on_commit_callbacks)
     assert payment("ORDER-1").status == payment("ORDER-2").status == PaymentStatus.PAID
-    outcomes = list(NotificationLog.objects.order_by("pk").values_list("outcome", flat=True))
-    assert outcomes == [Outcome.APPLIED, Outcome.APPLIED, Outcome.DUPLICATE]
+    assert outcomes() == [Outcome.APPLIED, Outcome.APPLIED, Outcome.DUPLICATE]
 
 
 def test_declined_then_approved(
@@ -561,8 +516,7 @@ def test_replayed_relay_is_applied_once(
     body = as_body(relay_pairs(form))
     for _ in range(3):
         post(body, django_capture_on_commit_callbacks)
-    outcomes = list(NotificationLog.objects.order_by("pk").values_list("outcome", flat=True))
-    assert outcomes == [Outcome.APPLIED, Outcome.DUPLICATE, Outcome.DUPLICATE]
+    assert outcomes() == [Outcome.APPLIED, Outcome.DUPLICATE, Outcome.DUPLICATE]
 
 
 def test_add_order_puts_the_terms_in_authorize_net_fields(anet_settings: Any) -> None:

@@ -13,6 +13,7 @@ from billing import get_integration, http
 from billing.__main__ import main
 from billing.models import NotificationLog, Outcome, Payment, PaymentStatus, Verdict
 from billing.sandbox.models import SentNotification
+from tests.helpers import outcomes
 from tests.paypal_data import ipn_body
 
 
@@ -128,10 +129,6 @@ def send(capsys: Any, shop: str, *extra: str, sandbox: bool = True) -> tuple[int
     if sandbox:
         args += ["--sandbox", f"{shop}/sandbox/"]
     return run(capsys, *args, *extra)
-
-
-def outcomes() -> list[str]:
-    return list(NotificationLog.objects.order_by("pk").values_list("outcome", flat=True))
 
 
 def test_send_through_sandbox_is_verified_and_paid(capsys: Any, shop: str) -> None:

@@ -2,24 +2,26 @@
 
 Responses here are written the way Global Payments documents the HPP response (a form
 POST to MERCHANT_RESPONSE_URL, hashed over TIMESTAMP.MERCHANT_ID.ORDER_ID.RESULT.MESSAGE.
-PASREF.AUTHCODE), hashed with hashlib in this file, not with billing's signer.
+PASREF.AUTHCODE), hashed as the sandbox's HPP hashes them (billing.sandbox, written from
+the same documentation), not with billing's signer.
 """
 
-import hashlib
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 
 from billing import get_integration
 from billing.exceptions import IntegrationNotConfigured, InvalidData, MalformedNotification
 from billing.models import NotificationLog, Outcome, Payment, PaymentStatus, Verdict
 from billing.protocols import global_payments
 from billing.protocols.base import Status, Verification
+from billing.sandbox.gateways.global_payments import two_pass_hash
 from billing.testing.conformance import Delivery, IntegrationConformance
+from tests.helpers import outcomes, poster, use_account
 
 NOTIFY = "/billing/global_payments/notify/"
 MERCHANT = "shopmerchant"
@@ -58,12 +60,6 @@ RESPONSE_SHA1 = "ef8477178556f6852bd2a1b5d0cc93b37f128699"
 RESPONSE_SHA256 = "7b8d1abc54eb16e50b42336954ef619d8cdd0987dc04518f717ee779c405f280"
 
 
-def gp_hash(values: list[str], secret: str, algorithm: str = "sha1") -> str:
-    """The HPP hash, written from the documentation: H(H(joined) + "." + secret)."""
-    first = hashlib.new(algorithm, ".".join(values).encode()).hexdigest()
-    return hashlib.new(algorithm, f"{first}.{secret}".encode()).hexdigest()
-
-
 def response(
     *,
     order_id: str = "ORDER-1_1000GBP_0a1b2c3d",
@@ -100,7 +96,7 @@ def response(
         **(extra or {}),
     }
     values = [timestamp, merchant_id, order_id, result, message, pasref, authcode]
-    fields[{"sha1": "SHA1HASH", "sha256": "SHA256HASH"}[algorithm]] = gp_hash(
+    fields[{"sha1": "SHA1HASH", "sha256": "SHA256HASH"}[algorithm]] = two_pass_hash(
         values, secret, algorithm
     )
     return urlencode({k: v for k, v in fields.items() if v is not None}).encode()
@@ -166,9 +162,7 @@ class TestGlobalPaymentsConformance(IntegrationConformance):
 
 @pytest.fixture
 def gp_settings(settings: Any) -> Any:
-    settings.MERCHANT_SETTINGS = {"global_payments": dict(SETTINGS)}
-    settings.MERCHANT_TEST_MODE = True
-    return settings
+    return use_account(settings, "global_payments", SETTINGS)
 
 
 def make_payment(
@@ -180,9 +174,7 @@ def make_payment(
     return integration.generate_form(RequestFactory().get("/", HTTP_HOST="shop.test"))
 
 
-def post(body: bytes, capture: Any) -> Any:
-    with capture(execute=True):
-        return Client().post(NOTIFY, body, content_type="application/x-www-form-urlencoded")
+post = poster("global_payments")
 
 
 pytestmark = pytest.mark.django_db
@@ -264,7 +256,7 @@ def test_rendered_form(gp_settings: Any) -> None:
     assert fields["COMMENT1"] == "Mug"
     assert SECRET not in "".join(fields.values())
     values = [fields[k] for k in ("TIMESTAMP", "MERCHANT_ID", "ORDER_ID", "AMOUNT", "CURRENCY")]
-    assert fields["SHA1HASH"] == gp_hash(values, SECRET)
+    assert fields["SHA1HASH"] == two_pass_hash(values, SECRET, "sha1")
     payment = Payment.objects.get()
     assert (payment.reference, payment.amount, payment.currency) == (
         "ORDER-1",
@@ -285,7 +277,7 @@ def test_sha256_setting(gp_settings: Any, django_capture_on_commit_callbacks: An
     fields = make_payment()
     assert "SHA1HASH" not in fields
     values = [fields[k] for k in ("TIMESTAMP", "MERCHANT_ID", "ORDER_ID", "AMOUNT", "CURRENCY")]
-    assert fields["SHA256HASH"] == gp_hash(values, SECRET, "sha256")
+    assert fields["SHA256HASH"] == two_pass_hash(values, SECRET, "sha256")
     # A SHA-1 response to a SHA-256 shop is not accepted: no downgrade.
     post(response(order_id=fields["ORDER_ID"]), django_capture_on_commit_callbacks)
     assert NotificationLog.objects.get().outcome == Outcome.REJECTED
@@ -461,8 +453,7 @@ def test_replayed_response_is_applied_once(
     body = response(order_id=make_payment()["ORDER_ID"])
     for _ in range(3):
         post(body, django_capture_on_commit_callbacks)
-    outcomes = list(NotificationLog.objects.order_by("pk").values_list("outcome", flat=True))
-    assert outcomes == [Outcome.APPLIED, Outcome.DUPLICATE, Outcome.DUPLICATE]
+    assert outcomes() == [Outcome.APPLIED, Outcome.DUPLICATE, Outcome.DUPLICATE]
 
 
 def test_authentic_response_for_a_foreign_order_id_is_rejected(

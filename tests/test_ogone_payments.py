@@ -1,11 +1,11 @@
 """Worldline e-Commerce (Ogone): the conformance suite, known-answer vectors and attacks.
 
-The gateway side below (how Worldline signs a feedback) is written from the e-Commerce
-guide, not with billing.protocols.ogone_payments; the vectors come from the guide and
-from the openssl CLI, with the command next to each.
+The gateway side below (a feedback as Worldline sends it) is written from the e-Commerce
+guide and signed with the sandbox's Worldline signature (billing.sandbox, also written
+from the guide), not with billing.protocols.ogone_payments; the vectors come from the
+guide and from the openssl CLI, with the command next to each.
 """
 
-import hashlib
 import secrets as secrets_module
 from decimal import Decimal
 from typing import Any
@@ -19,8 +19,10 @@ from billing.exceptions import IntegrationNotConfigured, InvalidData
 from billing.models import NotificationLog, Outcome, Payment, PaymentStatus
 from billing.protocols import ogone_payments as ogone
 from billing.protocols.base import Status
+from billing.sandbox.gateways.ogone_payments import sha_sign as worldline_sign
 from billing.signals import transaction_was_successful
 from billing.testing.conformance import Delivery, IntegrationConformance
+from tests.helpers import outcomes, payment_of, use_account
 
 PSPID = "MyPSPID"
 SHA_IN = "In-passphrase-4e1c9b7d"
@@ -32,17 +34,7 @@ NOTIFY = "/billing/ogone_payments/notify/"
 STATUS_CODES = {"paid": "9", "failed": "2", "cancelled": "1", "pending": "51"}
 
 
-# -- Worldline's side, from the guide ------------------------------------------------------
-
-
-def worldline_sign(params: dict[str, str], passphrase: str, algorithm: str = "sha256") -> str:
-    """Upper-case names, sorted, NAME=value+passphrase for non-empty values, hashed."""
-    text = "".join(
-        f"{name}={value}{passphrase}"
-        for name, value in sorted((k.upper(), v) for k, v in params.items())
-        if value
-    )
-    return hashlib.new(algorithm, text.encode("utf-8")).hexdigest().upper()
+# -- Worldline's side, from the guide (signed as the sandbox signs, not with billing's code) --
 
 
 def major_units(minor: int, exponent: int = 2) -> str:
@@ -331,9 +323,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def ogone_settings(settings: Any) -> Any:
-    settings.MERCHANT_SETTINGS = {"ogone_payments": dict(SETTINGS)}
-    settings.MERCHANT_TEST_MODE = True
-    return settings
+    return use_account(settings, "ogone_payments", SETTINGS)
 
 
 def make_form(reference: str = "ORDER-1", amount: Any = "1000", **extra: Any) -> dict[str, str]:
@@ -349,14 +339,13 @@ def deliver(delivery: Delivery, capture: Any) -> Any:
         return Client().post(NOTIFY, delivery.body, content_type=delivery.content_type)
 
 
-def payment(reference: str = "ORDER-1") -> Payment:
-    return Payment.objects.get(integration="ogone_payments", reference=reference)
+payment = payment_of("ogone_payments")
 
 
 def test_form_is_signed_with_sha_in(ogone_settings: Any) -> None:
     form = make_form(CN="Zoë", LANGUAGE="fr_BE")
     signed = {k: v for k, v in form.items() if k != "SHASIGN"}
-    assert form["SHASIGN"] == worldline_sign(signed, SHA_IN)
+    assert form["SHASIGN"] == worldline_sign(signed, SHA_IN, "sha256")
     assert form["PSPID"] == PSPID and form["COMPLUS"] == "billing:test"
     assert form["ACCEPTURL"].endswith("/billing/ogone_payments/return/?ref=ORDER-1")
     assert form["DECLINEURL"] == form["EXCEPTIONURL"] == form["ACCEPTURL"]
@@ -576,8 +565,7 @@ def test_replayed_feedback_is_applied_once(
     finally:
         transaction_was_successful.disconnect(dispatch_uid="r")
     assert len(fired) == 1
-    outcomes = list(NotificationLog.objects.order_by("pk").values_list("outcome", flat=True))
-    assert outcomes == [Outcome.APPLIED, Outcome.DUPLICATE, Outcome.DUPLICATE]
+    assert outcomes() == [Outcome.APPLIED, Outcome.DUPLICATE, Outcome.DUPLICATE]
 
 
 def test_feedback_without_mode_marker_is_held_on_a_test_shop(

@@ -13,6 +13,7 @@ from billing.models import NotificationLog, Outcome, Payment, PaymentStatus, Ver
 from billing.protocols import pay_pal
 from billing.protocols.base import Status
 from billing.testing.conformance import Delivery, IntegrationConformance
+from tests.helpers import poster, use_account
 from tests.paypal_data import STATUS_NAMES, ipn_body
 
 NOTIFY = "/billing/pay_pal/notify/"
@@ -65,9 +66,7 @@ class TestPayPalConformance(IntegrationConformance):
 
 @pytest.fixture
 def paypal_settings(settings: Any) -> Any:
-    settings.MERCHANT_SETTINGS = {"pay_pal": {"RECEIVER_EMAIL": "shop@example.com"}}
-    settings.MERCHANT_TEST_MODE = True
-    return settings
+    return use_account(settings, "pay_pal", {"RECEIVER_EMAIL": "shop@example.com"})
 
 
 def make_payment(reference: str = "ORDER-1", amount: str = "10.00", **extra: str) -> dict[str, str]:
@@ -76,9 +75,7 @@ def make_payment(reference: str = "ORDER-1", amount: str = "10.00", **extra: str
     return integration.generate_form()
 
 
-def post(body: bytes, capture: Any) -> Any:
-    with capture(execute=True):
-        return Client().post(NOTIFY, body, content_type="application/x-www-form-urlencoded")
+post = poster("pay_pal")
 
 
 pytestmark = pytest.mark.django_db

@@ -4,23 +4,23 @@ The end-to-end tests run a real server (pytest-django's live_server) so the sand
 really POSTs to the shop's notify URL and the shop really posts back to the sandbox.
 """
 
-import re
 import time
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
 from django.core.checks import run_checks
 from django.test import Client
 
-from billing import get_integration, http
-from billing.models import NotificationLog, Outcome, Payment, PaymentStatus, Verdict
+from billing import get_integration
+from billing.models import Payment, PaymentStatus
 from billing.sandbox.endpoints import sandbox_endpoint
 from billing.sandbox.gateways import get_stand_in
 from billing.sandbox.gateways.pay_pal import stand_in as paypal
 from billing.sandbox.models import Checkout, SentNotification
+from tests.sandbox_helpers import Customer, StandInFlows, assert_refused, sandbox_settings
 
 WEBSCR = "/sandbox/pay_pal/cgi-bin/webscr"
 IPNPB = "/sandbox/pay_pal/ipnpb/cgi-bin/webscr"
@@ -28,11 +28,7 @@ IPNPB = "/sandbox/pay_pal/ipnpb/cgi-bin/webscr"
 
 @pytest.fixture
 def sandbox(settings: Any) -> Any:
-    settings.BILLING_SANDBOX = True
-    settings.BILLING_SANDBOX_URL = "http://sandbox.test"
-    settings.MERCHANT_TEST_MODE = True
-    settings.MERCHANT_SETTINGS = {"pay_pal": {"RECEIVER_EMAIL": "shop@example.com"}}
-    return settings
+    return sandbox_settings(settings, "pay_pal", {"RECEIVER_EMAIL": "shop@example.com"})
 
 
 def shop_form(**extra: str) -> dict[str, str]:
@@ -51,7 +47,6 @@ def shop_form(**extra: str) -> dict[str, str]:
 @pytest.mark.django_db
 def test_sandbox_switches_every_paypal_endpoint(sandbox: Any) -> None:
     integration = get_integration("pay_pal")
-    assert integration.service_url == "http://sandbox.test" + WEBSCR
     assert integration.endpoint("POSTBACK_URL") == "http://sandbox.test" + IPNPB
     assert integration.endpoint("PDT_URL") == "http://sandbox.test" + WEBSCR
     sandbox.MERCHANT_SETTINGS["pay_pal"]["POSTBACK_URL"] = "https://ipn.test/"
@@ -97,20 +92,6 @@ def test_system_check_refuses_sandbox_outside_debug_and_test_mode(
 
 
 @pytest.mark.django_db
-def test_good_form_opens_hosted_page(sandbox: Any) -> None:
-    client = Client()
-    response = client.post(WEBSCR, shop_form())
-    assert response.status_code == 303
-    page = client.get(response["Location"])
-    text = page.content.decode()
-    assert page.status_code == 200
-    assert "10.00 EUR" in text and "shop@example.com" in text and "ORDER-1" in text
-    for label in ("Approve payment", "Decline", "Cancel and return"):
-        assert label in text
-    assert Checkout.objects.get().fields["invoice"] == "ORDER-1"
-
-
-@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -141,12 +122,7 @@ def test_bad_form_gets_paypal_error_page(
         "charset": "utf-8",
         **change,
     }
-    response = Client().post(WEBSCR, fields)
-    assert response.status_code == 400
-    text = response.content.decode()
-    assert "Error detected" in text
-    assert message in text
-    assert Checkout.objects.count() == 0
+    assert_refused(Client().post(WEBSCR, fields), "Error detected", message)
 
 
 @pytest.mark.django_db
@@ -273,127 +249,46 @@ def test_issue_endpoint_builds_and_remembers(sandbox: Any) -> None:
     assert bad.status_code == 400
 
 
-# -- end to end through a real server ------------------------------------------------------------
+# -- the hosted page and the flows every stand-in shares (StandInFlows), as this one runs them
 
 
-class Customer:
-    """A browser without a browser: follows the sandbox's pages with cookies and CSRF."""
+class TestPayPalFlows(StandInFlows):
+    slug = "pay_pal"
+    service_path = WEBSCR
+    page_shows = ("10.00 EUR", "shop@example.com", "ORDER-1")
+    tampered = b"mc_gross=0.01"
+    shop_form = staticmethod(shop_form)
 
-    def __init__(self, base: str) -> None:
-        self.http = httpx.Client(base_url=base, timeout=30)
+    def check_page(self, fields: dict[str, str]) -> None:
+        assert fields["invoice"] == "ORDER-1"
 
-    def pay(
-        self, action: str = "approve", form: dict[str, str] | None = None, **options: str
-    ) -> httpx.Response:
-        integration = get_integration("pay_pal")
-        start = self.http.post(integration.service_url, data=form or shop_form())
-        assert start.status_code == 303, start.text
-        page = self.http.get(start.headers["location"])
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
-        decide = re.search(r'<form method="post" action="([^"]+)"', page.text)
-        assert token and decide
-        return self.http.post(
-            decide.group(1),
-            data={"csrfmiddlewaretoken": token.group(1), "action": action, **options},
+    def check_approved(self, reply: httpx.Response) -> None:
+        _, query = self.sent_back(reply, shown=False)  # auto-return, with what PDT needs
+        assert query["st"] == ["Completed"] and query["amt"] == ["10.00"]
+        assert Payment.objects.get().transaction_id == query["tx"][0]
+
+    def test_delayed_notification_arrives_later(self, live: Customer) -> None:
+        live.pay("approve", send="delay", delay="1")
+        assert Payment.objects.get().status == PaymentStatus.PENDING
+        deadline = time.monotonic() + 15
+        while Payment.objects.get().status != PaymentStatus.PAID and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert Payment.objects.get().status == PaymentStatus.PAID
+
+    def test_a_checkout_is_decided_once(self, live: Customer) -> None:
+        live.pay("approve")
+        checkout = Checkout.objects.get()
+        again = Client().post(
+            f"/sandbox/pay_pal/checkout/{checkout.token}/decide/", {"action": "decline"}
         )
+        assert again.status_code == 409
+        assert b"Checkout approved" in again.content
+        assert SentNotification.objects.count() == 1
 
-
-@pytest.fixture
-def live(sandbox: Any, live_server: Any, transactional_db: Any) -> Customer:
-    sandbox.BILLING_SANDBOX_URL = live_server.url
-    sandbox.BILLING_SITE_URL = live_server.url
-    # Clients closed at teardown: a kept-alive connection would outlive the test server.
-    shop_client = httpx.Client(timeout=10)
-    http.set_client(shop_client)
-    customer = Customer(live_server.url)
-    yield customer
-    customer.http.close()
-    shop_client.close()
-    http.set_client(None)
-
-
-def outcomes() -> list[str]:
-    return list(
-        NotificationLog.objects.filter(kind="notify")
-        .order_by("pk")
-        .values_list("outcome", flat=True)
-    )
-
-
-def test_approve_notifies_shop_which_verifies_and_pays(live: Customer) -> None:
-    reply = live.pay("approve")
-    assert reply.status_code == 302
-    back = urlsplit(reply.headers["location"])
-    assert back.path == "/billing/pay_pal/return/"
-    query = parse_qs(back.query)
-    assert (
-        query["ref"] == ["ORDER-1"] and query["st"] == ["Completed"] and query["amt"] == ["10.00"]
-    )
-    payment = Payment.objects.get()
-    assert payment.status == PaymentStatus.PAID
-    assert payment.transaction_id == query["tx"][0]
-    log = NotificationLog.objects.get(kind="notify")
-    assert (log.verification, log.outcome) == (Verdict.VALID, Outcome.APPLIED)
-    assert "HTTP 200" in SentNotification.objects.get().delivery
-
-
-def test_decline_fails_the_payment(live: Customer) -> None:
-    live.pay("decline")
-    assert Payment.objects.get().status == PaymentStatus.FAILED
-
-
-def test_cancel_sends_no_notification(live: Customer) -> None:
-    reply = live.pay("cancel")
-    assert urlsplit(reply.headers["location"]).path == "/billing/pay_pal/cancel/"
-    assert Payment.objects.get().status == PaymentStatus.PENDING
-    assert NotificationLog.objects.count() == 0 and SentNotification.objects.count() == 0
-
-
-def test_twice_is_applied_once(live: Customer) -> None:
-    live.pay("approve", send="twice")
-    assert Payment.objects.get().status == PaymentStatus.PAID
-    assert outcomes() == [Outcome.APPLIED, Outcome.DUPLICATE]
-
-
-def test_tampered_amount_is_rejected_by_postback(live: Customer) -> None:
-    live.pay("approve", send="tamper")
-    assert Payment.objects.get().status == PaymentStatus.PENDING
-    log = NotificationLog.objects.get(kind="notify")
-    assert (log.verification, log.outcome) == (Verdict.INVALID, Outcome.REJECTED)
-    assert b"mc_gross=0.01" in bytes(log.body)
-
-
-def test_different_amount_is_held_for_review(live: Customer) -> None:
-    live.pay("approve", send="amount", other_amount="4.00")
-    payment = Payment.objects.get()
-    assert payment.status == PaymentStatus.REVIEW
-    assert "amount 4.00 instead of 10.00" in payment.review_reason
-
-
-def test_delayed_notification_arrives_later(live: Customer) -> None:
-    live.pay("approve", send="delay", delay="1")
-    assert Payment.objects.get().status == PaymentStatus.PENDING
-    deadline = time.monotonic() + 15
-    while Payment.objects.get().status != PaymentStatus.PAID and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert Payment.objects.get().status == PaymentStatus.PAID
-
-
-def test_a_checkout_is_decided_once(live: Customer) -> None:
-    live.pay("approve")
-    checkout = Checkout.objects.get()
-    again = Client().post(
-        f"/sandbox/pay_pal/checkout/{checkout.token}/decide/", {"action": "decline"}
-    )
-    assert again.status_code == 409
-    assert b"Checkout approved" in again.content
-    assert SentNotification.objects.count() == 1
-
-
-def test_index_lists_stand_ins_and_what_was_sent(live: Customer) -> None:
-    live.pay("approve")
-    page = live.http.get("/sandbox/")
-    assert page.status_code == 200
-    assert "/sandbox/pay_pal/ipnpb/cgi-bin/webscr" in page.text
-    assert SentNotification.objects.get().transaction_id in page.text
-    assert "HTTP 200" in page.text
+    def test_index_lists_stand_ins_and_what_was_sent(self, live: Customer) -> None:
+        live.pay("approve")
+        page = live.http.get("/sandbox/")
+        assert page.status_code == 200
+        assert "/sandbox/pay_pal/ipnpb/cgi-bin/webscr" in page.text
+        assert SentNotification.objects.get().transaction_id in page.text
+        assert "HTTP 200" in page.text

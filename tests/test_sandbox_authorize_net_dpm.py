@@ -5,22 +5,25 @@ with the shop's integration (billing.protocols.authorize_net_dpm), through a rea
 at the end, where the customer is shown the shop's relay reply at the stand-in's URL.
 """
 
-import re
 import time
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
-from django.test import Client, RequestFactory
+from django.test import Client
 
-from billing import get_integration, http
-from billing.models import NotificationLog, Outcome, Payment, PaymentStatus, Verdict
 from billing.protocols import authorize_net_dpm as protocol
 from billing.sandbox.gateways.authorize_net_dpm import fingerprint, sha2_hash
 from billing.sandbox.gateways.authorize_net_dpm import stand_in as anet
 from billing.sandbox.gateways.base import FormRejected
 from billing.sandbox.models import Checkout, SentNotification
+from tests.sandbox_helpers import (
+    Customer,
+    StandInFlows,
+    assert_refused,
+    order_form,
+    sandbox_settings,
+)
 
 SERVICE = "/sandbox/authorize_net_dpm/gateway/transact.dll"
 # A made-up Signature Key (`openssl rand -hex 64`).
@@ -33,21 +36,12 @@ ACCOUNT = {"LOGIN_ID": "demo-login", "SIGNATURE_KEY": KEY, "CURRENCY": "EUR"}
 
 @pytest.fixture
 def sandbox(settings: Any) -> Any:
-    settings.BILLING_SANDBOX = True
-    settings.BILLING_SANDBOX_URL = "http://sandbox.test"
-    settings.MERCHANT_TEST_MODE = True
-    settings.MERCHANT_SETTINGS = {"authorize_net_dpm": dict(ACCOUNT)}
-    return settings
+    return sandbox_settings(settings, "authorize_net_dpm", ACCOUNT)
 
 
 def shop_form(**extra: Any) -> dict[str, str]:
     """The fields billing's Authorize.Net integration renders for an order."""
-    integration = get_integration("authorize_net_dpm")
-    integration.add_order(
-        reference="ORDER-1", amount=Decimal("10.00"), currency="EUR", description="Mug"
-    )
-    integration.add_fields(extra)
-    return integration.generate_form(RequestFactory().get("/", HTTP_HOST="shop.test"))
+    return order_form("authorize_net_dpm", host="shop.test", **extra)
 
 
 def refingerprint(fields: dict[str, str]) -> dict[str, str]:
@@ -92,22 +86,6 @@ def test_fingerprint_and_relay_hash_known_answers() -> None:
 
 
 @pytest.mark.django_db
-def test_sandbox_is_the_service_url(sandbox: Any) -> None:
-    assert get_integration("authorize_net_dpm").service_url == "http://sandbox.test" + SERVICE
-
-
-@pytest.mark.django_db
-def test_good_form_opens_hosted_form(sandbox: Any) -> None:
-    client = Client()
-    response = client.post(SERVICE, shop_form())
-    assert response.status_code == 303
-    text = client.get(response["Location"]).content.decode()
-    assert "10.00 EUR" in text and "demo-login" in text and "ORDER-1" in text and "Mug" in text
-    assert "http://shop.test/billing/authorize_net_dpm/notify/" in text
-    assert KEY not in text and KEY.lower() not in text
-
-
-@pytest.mark.django_db
 def test_card_data_posted_by_dpm_is_not_kept(sandbox: Any) -> None:
     form = shop_form(x_show_form=None)
     card = {"x_card_num": "4111111111111111", "x_exp_date": "12/30", "x_card_code": "123"}
@@ -134,10 +112,7 @@ def test_bad_fingerprint_gets_authorize_net_error_page(
     sandbox: Any, change: dict[str, str], code: str
 ) -> None:
     response = Client().post(SERVICE, {**shop_form(), **change})
-    assert response.status_code == 400
-    text = response.content.decode()
-    assert "The following errors have occurred." in text and code in text
-    assert KEY not in text and Checkout.objects.count() == 0
+    assert_refused(response, "The following errors have occurred.", code, secrets=(KEY,))
 
 
 @pytest.mark.django_db
@@ -153,9 +128,7 @@ def test_bad_fingerprint_gets_authorize_net_error_page(
     ],
 )
 def test_bad_form_is_refused(sandbox: Any, change: dict[str, str], message: str) -> None:
-    response = Client().post(SERVICE, refingerprint({**shop_form(), **change}))
-    assert response.status_code == 400
-    assert message in response.content.decode()
+    assert_refused(Client().post(SERVICE, refingerprint({**shop_form(), **change})), message)
 
 
 def test_without_the_shops_settings_it_cannot_sign(settings: Any) -> None:
@@ -199,101 +172,28 @@ def test_issue_endpoint_signs_for_the_cli(sandbox: Any) -> None:
     assert SentNotification.objects.get().authentic
 
 
-# -- end to end through a real server ------------------------------------------------------------
+# -- the hosted page and the flows every stand-in shares (StandInFlows), as this one runs them
 
 
-class Customer:
-    """Follows the stand-in's pages with cookies and CSRF, like a browser would."""
-
-    def __init__(self, base: str) -> None:
-        self.http = httpx.Client(base_url=base, timeout=30)
-
-    def pay(
-        self, action: str = "approve", form: dict[str, str] | None = None, **options: str
-    ) -> httpx.Response:
-        integration = get_integration("authorize_net_dpm")
-        start = self.http.post(integration.service_url, data=form or shop_form())
-        assert start.status_code == 303, start.text
-        page = self.http.get(start.headers["location"])
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
-        decide = re.search(r'<form method="post" action="([^"]+)"', page.text)
-        assert token and decide
-        return self.http.post(
-            decide.group(1),
-            data={"csrfmiddlewaretoken": token.group(1), "action": action, **options},
-        )
-
-
-@pytest.fixture
-def live(sandbox: Any, live_server: Any, transactional_db: Any) -> Any:
-    sandbox.BILLING_SANDBOX_URL = live_server.url
-    sandbox.BILLING_SITE_URL = live_server.url
-    shop_client = httpx.Client(timeout=10)
-    http.set_client(shop_client)
-    customer = Customer(live_server.url)
-    yield customer
-    customer.http.close()
-    shop_client.close()
-    http.set_client(None)
-
-
-def outcomes() -> list[str]:
-    return list(
-        NotificationLog.objects.filter(kind="notify")
-        .order_by("pk")
-        .values_list("outcome", flat=True)
+class TestAuthorizeNetFlows(StandInFlows):
+    slug = "authorize_net_dpm"
+    service_path = SERVICE
+    page_shows = (
+        "10.00 EUR",
+        "demo-login",
+        "ORDER-1",
+        "Mug",
+        "http://shop.test/billing/authorize_net_dpm/notify/",
     )
+    secrets = (KEY,)
+    shows_reply = True  # the relay response
+    tampered = b"x_amount=0.01"
+    shop_form = staticmethod(shop_form)
 
-
-def test_approve_relays_and_shows_the_shops_reply(live: Any) -> None:
-    reply = live.pay("approve")
-    # Not a redirect: the stand-in shows the shop's back-to-shop page at its own URL.
-    assert reply.status_code == 200 and "/sandbox/authorize_net_dpm/" in str(reply.url)
-    assert "/billing/authorize_net_dpm/return/?ref=ORDER-1" in reply.text
-    assert Payment.objects.get().status == PaymentStatus.PAID
-    log = NotificationLog.objects.get(kind="notify")
-    assert (log.verification, log.outcome) == (Verdict.VALID, Outcome.APPLIED)
-
-
-def test_decline_fails_the_payment(live: Any) -> None:
-    live.pay("decline")
-    assert Payment.objects.get().status == PaymentStatus.FAILED
-
-
-def test_cancel_follows_the_cancel_link_without_relay(live: Any) -> None:
-    reply = live.pay("cancel")
-    assert reply.status_code == 302
-    assert "/billing/authorize_net_dpm/cancel/?ref=ORDER-1" in reply.headers["location"]
-    assert Payment.objects.get().status == PaymentStatus.PENDING
-    assert SentNotification.objects.count() == 0 and NotificationLog.objects.count() == 0
-
-
-def test_twice_is_applied_once(live: Any) -> None:
-    live.pay("approve", send="twice")
-    assert Payment.objects.get().status == PaymentStatus.PAID
-    assert outcomes() == [Outcome.APPLIED, Outcome.DUPLICATE]
-
-
-def test_tampered_amount_is_rejected(live: Any) -> None:
-    reply = live.pay("approve", send="tamper")
-    assert reply.status_code == 200  # the shop still answers the customer's page
-    assert Payment.objects.get().status == PaymentStatus.PENDING
-    log = NotificationLog.objects.get(kind="notify")
-    assert (log.verification, log.outcome) == (Verdict.INVALID, Outcome.REJECTED)
-    assert b"x_amount=0.01" in bytes(log.body)
-
-
-def test_different_amount_is_held_for_review(live: Any) -> None:
-    live.pay("approve", send="amount", other_amount="4.00")
-    payment = Payment.objects.get()
-    assert payment.status == PaymentStatus.REVIEW
-    assert "amount 4.00 instead of 10.00" in payment.review_reason
-
-
-def test_shop_that_does_not_answer_200_gets_authorize_nets_own_page(
-    live: Any, sandbox: Any
-) -> None:
-    form = shop_form(x_relay_url=f"{sandbox.BILLING_SITE_URL}/billing/nowhere/notify/")
-    reply = live.pay("approve", form=form)
-    assert "An error occurred while reporting this transaction to the merchant" in reply.text
-    assert "HTTP 404" in reply.text
+    def test_shop_that_does_not_answer_200_gets_authorize_nets_own_page(
+        self, live: Customer, sandbox: Any
+    ) -> None:
+        form = shop_form(x_relay_url=f"{sandbox.BILLING_SITE_URL}/billing/nowhere/notify/")
+        reply = live.pay("approve", form=form)
+        assert "An error occurred while reporting this transaction to the merchant" in reply.text
+        assert "HTTP 404" in reply.text

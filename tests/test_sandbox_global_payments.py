@@ -5,7 +5,6 @@ The shop's side is billing's Global Payments integration, unchanged; the stand-i
 the merchant's shared secret from the same MERCHANT_SETTINGS, as Global Payments holds it.
 """
 
-import re
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs
@@ -14,13 +13,11 @@ import httpx
 import pytest
 from django.test import Client
 
-from billing import get_integration, http
-from billing.models import NotificationLog, Outcome, Payment, PaymentStatus, Verdict
 from billing.protocols import global_payments as protocol
 from billing.protocols.base import Verification
-from billing.sandbox.gateways import get_stand_in
 from billing.sandbox.gateways.global_payments import stand_in as hpp
-from billing.sandbox.models import Checkout, SentNotification
+from billing.sandbox.models import Checkout
+from tests.sandbox_helpers import StandInFlows, assert_refused, order_form, sandbox_settings
 
 PAY = "/sandbox/global_payments/pay"
 SECRET = "sandbox-shared-secret"
@@ -31,35 +28,12 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def sandbox(settings: Any) -> Any:
-    settings.BILLING_SANDBOX = True
-    settings.BILLING_SANDBOX_URL = "http://sandbox.test"
-    settings.MERCHANT_TEST_MODE = True
-    settings.MERCHANT_SETTINGS = {"global_payments": dict(SETTINGS)}
-    return settings
+    return sandbox_settings(settings, "global_payments", SETTINGS)
 
 
 def shop_form(amount: str = "10.00", currency: str = "GBP", **extra: str) -> dict[str, str]:
     """The fields billing's Global Payments integration renders for an order."""
-    integration = get_integration("global_payments")
-    integration.add_order(
-        reference="ORDER-1", amount=Decimal(amount), currency=currency, description="Mug"
-    )
-    integration.add_fields(extra)
-    return integration.generate_form()
-
-
-def test_sandbox_serves_the_pay_url(sandbox: Any) -> None:
-    assert get_stand_in("global_payments") is hpp
-    assert get_integration("global_payments").service_url == "http://sandbox.test" + PAY
-
-
-def test_good_request_opens_the_payment_page(sandbox: Any) -> None:
-    client = Client()
-    response = client.post(PAY, shop_form())
-    assert response.status_code == 303
-    text = client.get(response["Location"]).content.decode()
-    assert "10.00 GBP" in text and "shopmerchant" in text and "Mug" in text
-    assert Checkout.objects.get().fields["ORDER_ID"].startswith("ORDER-1_1000GBP_")
+    return order_form("global_payments", amount, currency, **extra)
 
 
 @pytest.mark.parametrize(
@@ -82,11 +56,7 @@ def test_bad_request_gets_the_hpps_error_page(
     sandbox: Any, change: dict[str, str], message: str
 ) -> None:
     response = Client().post(PAY, {**shop_form(), **change})
-    assert response.status_code == 400
-    text = response.content.decode()
-    assert "Error detected" in text and "cannot be processed" in text
-    assert message in text and SECRET not in text
-    assert Checkout.objects.count() == 0
+    assert_refused(response, "Error detected", "cannot be processed", message, secrets=(SECRET,))
 
 
 def test_shop_and_gateway_disagreeing_on_the_secret_is_refused(sandbox: Any) -> None:
@@ -155,90 +125,22 @@ def test_issue_endpoint_hashes_with_the_merchants_secret(sandbox: Any) -> None:
     assert protocol.verify_response(fields, secret=SECRET, algorithm="sha1") == Verification.VALID
 
 
-# -- end to end through a real server ---------------------------------------------------------
+# -- the hosted page and the flows every stand-in shares (StandInFlows), as this one runs them
 
 
-class Customer:
-    """A browser without a browser: the HPP's buttons, with cookies and CSRF."""
+class TestGlobalPaymentsFlows(StandInFlows):
+    slug = "global_payments"
+    service_path = PAY
+    page_shows = ("10.00 GBP", "shopmerchant", "Mug")
+    secrets = (SECRET,)
+    shows_reply = True  # the HPP shows the response URL's page
+    cancel_page = None  # the customer leaves the HPP, which reports nothing
+    tampered = b"AMOUNT=1&"
+    other_amount_rejected = True  # the hash does not cover AMOUNT: the shop cannot tell
+    shop_form = staticmethod(shop_form)
 
-    def __init__(self, base: str) -> None:
-        self.http = httpx.Client(base_url=base, timeout=30)
+    def check_page(self, fields: dict[str, str]) -> None:
+        assert fields["ORDER_ID"].startswith("ORDER-1_1000GBP_")
 
-    def pay(self, action: str, **options: str) -> Any:
-        start = self.http.post(PAY, data=shop_form())
-        assert start.status_code == 303, start.text
-        page = self.http.get(start.headers["location"])
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
-        decide = re.search(r'<form method="post" action="([^"]+)"', page.text)
-        assert token and decide
-        data = {"csrfmiddlewaretoken": token.group(1), "action": action, **options}
-        return self.http.post(decide.group(1), data=data)
-
-
-@pytest.fixture
-def live(sandbox: Any, live_server: Any, transactional_db: Any) -> Any:
-    sandbox.BILLING_SANDBOX_URL = live_server.url
-    sandbox.BILLING_SITE_URL = live_server.url
-    shop_client = httpx.Client(timeout=10)
-    http.set_client(shop_client)
-    customer = Customer(live_server.url)
-    yield customer
-    customer.http.close()
-    shop_client.close()
-    http.set_client(None)
-
-
-def outcomes() -> list[str]:
-    logs = NotificationLog.objects.filter(kind="notify").order_by("pk")
-    return list(logs.values_list("outcome", flat=True))
-
-
-def link(page: Any) -> str:
-    found = re.search(r'<meta http-equiv="refresh" content="\d+;url=([^"]+)">', page.text)
-    assert found, page.text
-    return found.group(1)
-
-
-def test_approve_posts_the_response_and_shows_the_shops_page(live: Customer) -> None:
-    page = live.pay("approve")
-    assert page.status_code == 200
-    assert link(page).endswith("/billing/global_payments/return/?ref=ORDER-1")
-    payment = Payment.objects.get()
-    assert payment.status == PaymentStatus.PAID
-    assert payment.transaction_id == SentNotification.objects.get().transaction_id  # PASREF
-    log = NotificationLog.objects.get(kind="notify")
-    assert (log.verification, log.outcome) == (Verdict.VALID, Outcome.APPLIED)
-
-
-def test_decline_fails_the_payment(live: Customer) -> None:
-    page = live.pay("decline")
-    assert link(page).endswith("/billing/global_payments/return/?ref=ORDER-1")
-    assert Payment.objects.get().status == PaymentStatus.FAILED
-
-
-def test_leaving_the_page_tells_the_shop_nothing(live: Customer) -> None:
-    page = live.pay("cancel")
-    assert page.status_code == 200 and "Checkout cancelled" in page.text
-    assert Payment.objects.get().status == PaymentStatus.PENDING
-    assert not NotificationLog.objects.exists() and not SentNotification.objects.exists()
-
-
-def test_twice_is_applied_once(live: Customer) -> None:
-    live.pay("approve", send="twice")
-    assert Payment.objects.get().status == PaymentStatus.PAID
-    assert outcomes() == [Outcome.APPLIED, Outcome.DUPLICATE]
-
-
-def test_tampered_amount_is_rejected(live: Customer) -> None:
-    live.pay("approve", send="tamper")
-    assert Payment.objects.get().status == PaymentStatus.PENDING
-    log = NotificationLog.objects.get(kind="notify")
-    assert (log.verification, log.outcome) == (Verdict.INVALID, Outcome.REJECTED)
-    assert b"AMOUNT=1&" in bytes(log.body)
-
-
-def test_different_amount_is_rejected_like_a_tampered_one(live: Customer) -> None:
-    """The hash does not cover AMOUNT, so the shop cannot tell the two apart."""
-    live.pay("approve", send="amount", other_amount="4.00")
-    assert Payment.objects.get().status == PaymentStatus.PENDING
-    assert NotificationLog.objects.get(kind="notify").verification == Verdict.INVALID
+    def check_cancelled(self, reply: httpx.Response) -> None:
+        assert reply.status_code == 200 and "Checkout cancelled" in reply.text

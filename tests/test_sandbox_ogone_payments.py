@@ -4,7 +4,6 @@ The stand-in is written from Worldline's guide; these tests put it face to face 
 shop's integration (billing.protocols.ogone_payments), through a real server at the end.
 """
 
-import re
 import time
 from decimal import Decimal
 from typing import Any
@@ -12,15 +11,22 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from django.test import Client, RequestFactory
+from django.test import Client
 
-from billing import get_integration, http
-from billing.models import NotificationLog, Outcome, Payment, PaymentStatus, Verdict
+from billing.models import NotificationLog, Outcome, Payment, PaymentStatus
 from billing.protocols import ogone_payments as protocol
 from billing.sandbox.gateways.base import FormRejected
 from billing.sandbox.gateways.ogone_payments import sha_sign
 from billing.sandbox.gateways.ogone_payments import stand_in as ogone
-from billing.sandbox.models import Checkout, SentNotification
+from billing.sandbox.models import SentNotification
+from tests.sandbox_helpers import (
+    Customer,
+    StandInFlows,
+    assert_refused,
+    logs,
+    order_form,
+    sandbox_settings,
+)
 
 SERVICE = "/sandbox/ogone_payments/ncol/test/orderstandard_utf8.asp"
 ACCOUNT = {
@@ -33,21 +39,12 @@ ACCOUNT = {
 
 @pytest.fixture
 def sandbox(settings: Any) -> Any:
-    settings.BILLING_SANDBOX = True
-    settings.BILLING_SANDBOX_URL = "http://sandbox.test"
-    settings.MERCHANT_TEST_MODE = True
-    settings.MERCHANT_SETTINGS = {"ogone_payments": dict(ACCOUNT)}
-    return settings
+    return sandbox_settings(settings, "ogone_payments", ACCOUNT)
 
 
 def shop_form(**extra: Any) -> dict[str, str]:
     """The fields billing's Worldline integration renders for an order."""
-    integration = get_integration("ogone_payments")
-    integration.add_order(
-        reference="ORDER-1", amount=Decimal("10.00"), currency="EUR", description="Mug"
-    )
-    integration.add_fields(extra)
-    return integration.generate_form(RequestFactory().get("/", HTTP_HOST="shop.test"))
+    return order_form("ogone_payments", host="shop.test", **extra)
 
 
 def resign(
@@ -65,25 +62,6 @@ def test_sha_in_known_answer() -> None:
     assert sha_sign(params, "Mysecretsig1875!?", "sha1") == (
         "F4CC376CD7A834D997B91598FA747825A238BE0A"
     )
-
-
-@pytest.mark.django_db
-def test_sandbox_is_the_service_url(sandbox: Any) -> None:
-    assert get_integration("ogone_payments").service_url == "http://sandbox.test" + SERVICE
-
-
-@pytest.mark.django_db
-def test_good_form_opens_hosted_page(sandbox: Any) -> None:
-    client = Client()
-    response = client.post(SERVICE, shop_form())
-    assert response.status_code == 303
-    text = client.get(response["Location"]).content.decode()
-    assert "10.00 EUR" in text and "demoshop" in text and "ORDER-1" in text and "Mug" in text
-    # The post-sale URL comes from the "back office" (derived), not from the form.
-    assert "http://sandbox.test/billing/ogone_payments/notify/" in text
-    for secret in (ACCOUNT["SHA_IN"], ACCOUNT["SHA_OUT"]):
-        assert secret not in text
-    assert Checkout.objects.get().fields["ORDERID"] == "ORDER-1"
 
 
 @pytest.mark.django_db
@@ -107,10 +85,7 @@ def test_bad_signature_gets_worldline_error_page(
     sandbox: Any, change: dict[str, str], title: str
 ) -> None:
     response = Client().post(SERVICE, {**shop_form(), **change})
-    assert response.status_code == 400
-    assert title in response.content.decode()
-    assert ACCOUNT["SHA_IN"] not in response.content.decode()
-    assert Checkout.objects.count() == 0
+    assert_refused(response, title, secrets=(ACCOUNT["SHA_IN"],))
 
 
 @pytest.mark.django_db
@@ -132,9 +107,7 @@ def test_wrong_passphrase_or_algorithm_is_refused(sandbox: Any) -> None:
     ],
 )
 def test_bad_form_is_refused_plainly(sandbox: Any, change: dict[str, str], message: str) -> None:
-    response = Client().post(SERVICE, resign({**shop_form(), **change}))
-    assert response.status_code == 400
-    assert message in response.content.decode()
+    assert_refused(Client().post(SERVICE, resign({**shop_form(), **change})), message)
 
 
 def test_without_the_shops_settings_it_cannot_sign(settings: Any) -> None:
@@ -203,112 +176,57 @@ def test_issue_endpoint_signs_for_the_cli(sandbox: Any) -> None:
     assert SentNotification.objects.get().authentic
 
 
-# -- end to end through a real server ------------------------------------------------------------
+# -- the hosted page and the flows every stand-in shares (StandInFlows), as this one runs them
 
 
-class Customer:
-    """Follows the stand-in's pages with cookies and CSRF, like a browser would."""
+class TestOgoneFlows(StandInFlows):
+    slug = "ogone_payments"
+    service_path = SERVICE
+    page_shows = (
+        "10.00 EUR",
+        "demoshop",
+        "ORDER-1",
+        "Mug",
+        # The post-sale URL comes from the "back office" (derived), not from the form.
+        "http://sandbox.test/billing/ogone_payments/notify/",
+    )
+    secrets = (ACCOUNT["SHA_IN"], ACCOUNT["SHA_OUT"])
+    feedback = True  # the redirection repeats the post-sale request's signed parameters
+    tampered = b"amount=0.01"
+    shop_form = staticmethod(shop_form)
 
-    def __init__(self, base: str) -> None:
-        self.http = httpx.Client(base_url=base, timeout=30)
+    def check_page(self, fields: dict[str, str]) -> None:
+        assert fields["ORDERID"] == "ORDER-1"
 
-    def pay(self, action: str = "approve", **options: str) -> httpx.Response:
-        start = self.http.post(get_integration("ogone_payments").service_url, data=shop_form())
-        assert start.status_code == 303, start.text
-        page = self.http.get(start.headers["location"])
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
-        decide = re.search(r'<form method="post" action="([^"]+)"', page.text)
-        assert token and decide
-        return self.http.post(
-            decide.group(1),
-            data={"csrfmiddlewaretoken": token.group(1), "action": action, **options},
-        )
+    def check_approved(self, reply: httpx.Response) -> None:
+        # The post-sale request paid it; the customer arrives with the same event.
+        assert logs() == [
+            ("notify", Outcome.APPLIED),
+            ("return", Outcome.RECEIVED),
+            ("feedback", Outcome.DUPLICATE),
+        ]
 
+    def check_declined(self, reply: httpx.Response) -> None:
+        assert "STATUS=2" in reply.headers["location"]
 
-@pytest.fixture
-def live(sandbox: Any, live_server: Any, transactional_db: Any) -> Any:
-    sandbox.BILLING_SANDBOX_URL = live_server.url
-    sandbox.BILLING_SITE_URL = live_server.url
-    shop_client = httpx.Client(timeout=10)
-    http.set_client(shop_client)
-    customer = Customer(live_server.url)
-    yield customer
-    customer.http.close()
-    shop_client.close()
-    http.set_client(None)
+    def test_get_post_sale_is_accepted(self, live: Customer, sandbox: Any) -> None:
+        sandbox.MERCHANT_SETTINGS["ogone_payments"]["SANDBOX_POST_SALE_METHOD"] = "GET"
+        live.pay("approve")
+        log = NotificationLog.objects.get(kind="notify")
+        assert log.method == "GET" and log.outcome == Outcome.APPLIED
 
-
-def logs() -> list[tuple[str, str]]:
-    return list(NotificationLog.objects.order_by("pk").values_list("kind", "outcome"))
-
-
-def test_approve_pays_by_post_sale_then_the_redirect_is_a_duplicate(live: Customer) -> None:
-    reply = live.pay("approve")
-    assert reply.status_code == 302
-    back = urlsplit(reply.headers["location"])
-    assert back.path == "/billing/ogone_payments/return/"
-    assert Payment.objects.get().status == PaymentStatus.PAID
-    assert "HTTP 200" in SentNotification.objects.get().delivery
-    live.http.get(reply.headers["location"])  # the customer arrives with the feedback
-    assert logs() == [
-        ("notify", Outcome.APPLIED),
-        ("return", Outcome.RECEIVED),
-        ("feedback", Outcome.DUPLICATE),
-    ]
-
-
-def test_get_post_sale_is_accepted(live: Customer, sandbox: Any) -> None:
-    sandbox.MERCHANT_SETTINGS["ogone_payments"]["SANDBOX_POST_SALE_METHOD"] = "GET"
-    live.pay("approve")
-    log = NotificationLog.objects.get(kind="notify")
-    assert log.method == "GET" and log.outcome == Outcome.APPLIED
-
-
-def test_decline_fails_the_payment(live: Customer) -> None:
-    reply = live.pay("decline")
-    assert "STATUS=2" in reply.headers["location"]
-    assert Payment.objects.get().status == PaymentStatus.FAILED
-
-
-def test_cancel_sends_no_post_sale(live: Customer) -> None:
-    reply = live.pay("cancel")
-    assert urlsplit(reply.headers["location"]).path == "/billing/ogone_payments/cancel/"
-    assert Payment.objects.get().status == PaymentStatus.PENDING
-    assert SentNotification.objects.count() == 0 and NotificationLog.objects.count() == 0
-
-
-def test_twice_is_applied_once(live: Customer) -> None:
-    live.pay("approve", send="twice")
-    assert Payment.objects.get().status == PaymentStatus.PAID
-    assert logs() == [("notify", Outcome.APPLIED), ("notify", Outcome.DUPLICATE)]
-
-
-def test_tampered_amount_is_rejected_on_both_paths(live: Customer) -> None:
-    reply = live.pay("approve", send="tamper")
-    live.http.get(reply.headers["location"])
-    assert Payment.objects.get().status == PaymentStatus.PENDING
-    for kind in ("notify", "feedback"):
-        log = NotificationLog.objects.get(kind=kind)
-        assert (log.verification, log.outcome) == (Verdict.INVALID, Outcome.REJECTED)
-
-
-def test_different_amount_is_held_for_review(live: Customer) -> None:
-    live.pay("approve", send="amount", other_amount="4.00")
-    payment = Payment.objects.get()
-    assert payment.status == PaymentStatus.REVIEW
-    assert "amount 4.00 instead of 10.00" in payment.review_reason
-
-
-def test_late_post_sale_after_the_redirect(live: Customer) -> None:
-    reply = live.pay("approve", send="delay", delay="1")
-    live.http.get(reply.headers["location"])  # the redirection pays at once
-    assert Payment.objects.get().status == PaymentStatus.PAID
-    deadline = time.monotonic() + 15
-    while not NotificationLog.objects.filter(kind="notify").exists():
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
-    log = NotificationLog.objects.get(kind="notify")
-    while log.outcome not in (Outcome.DUPLICATE, Outcome.APPLIED) and time.monotonic() < deadline:
-        time.sleep(0.2)
-        log.refresh_from_db()
-    assert log.outcome == Outcome.DUPLICATE
+    def test_late_post_sale_after_the_redirect(self, live: Customer) -> None:
+        reply = live.pay("approve", send="delay", delay="1")
+        live.http.get(reply.headers["location"])  # the redirection pays at once
+        assert Payment.objects.get().status == PaymentStatus.PAID
+        deadline = time.monotonic() + 15
+        while not NotificationLog.objects.filter(kind="notify").exists():
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        log = NotificationLog.objects.get(kind="notify")
+        while (
+            log.outcome not in (Outcome.DUPLICATE, Outcome.APPLIED) and time.monotonic() < deadline
+        ):
+            time.sleep(0.2)
+            log.refresh_from_db()
+        assert log.outcome == Outcome.DUPLICATE

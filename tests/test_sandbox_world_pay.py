@@ -6,7 +6,6 @@ installation's secrets from the same MERCHANT_SETTINGS, as Worldpay holds them f
 Merchant Interface.
 """
 
-import re
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs
@@ -15,12 +14,17 @@ import httpx
 import pytest
 from django.test import Client
 
-from billing import get_integration, http
-from billing.models import NotificationLog, Outcome, Payment, PaymentStatus, Verdict
+from billing.models import NotificationLog, Payment, PaymentStatus
 from billing.protocols import world_pay as protocol
-from billing.sandbox.gateways import get_stand_in
 from billing.sandbox.gateways.world_pay import stand_in as worldpay
-from billing.sandbox.models import Checkout, SentNotification
+from billing.sandbox.models import SentNotification
+from tests.sandbox_helpers import (
+    Customer,
+    StandInFlows,
+    assert_refused,
+    order_form,
+    sandbox_settings,
+)
 
 PURCHASE = "/sandbox/world_pay/wcc/purchase"
 SETTINGS = {
@@ -34,36 +38,12 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def sandbox(settings: Any) -> Any:
-    settings.BILLING_SANDBOX = True
-    settings.BILLING_SANDBOX_URL = "http://sandbox.test"
-    settings.MERCHANT_TEST_MODE = True
-    settings.MERCHANT_SETTINGS = {"world_pay": dict(SETTINGS)}
-    return settings
+    return sandbox_settings(settings, "world_pay", SETTINGS)
 
 
 def shop_form(amount: str = "10.00", currency: str = "GBP", **extra: str) -> dict[str, str]:
     """The fields billing's Worldpay integration renders for an order."""
-    integration = get_integration("world_pay")
-    integration.add_order(
-        reference="ORDER-1", amount=Decimal(amount), currency=currency, description="Mug"
-    )
-    integration.add_fields(extra)
-    return integration.generate_form()
-
-
-def test_sandbox_serves_the_purchase_url(sandbox: Any) -> None:
-    assert get_stand_in("world_pay") is worldpay
-    assert get_integration("world_pay").service_url == "http://sandbox.test" + PURCHASE
-
-
-def test_good_form_opens_the_payment_page(sandbox: Any) -> None:
-    client = Client()
-    response = client.post(PURCHASE, shop_form())
-    assert response.status_code == 303
-    text = client.get(response["Location"]).content.decode()
-    assert "10.00 GBP" in text and "ORDER-1" in text and "installation 1234" in text
-    assert "Approve payment" in text and "Cancel and return" in text
-    assert Checkout.objects.get().fields["cartId"] == "ORDER-1"
+    return order_form("world_pay", amount, currency, **extra)
 
 
 def _signed(**change: str) -> dict[str, str]:
@@ -92,12 +72,8 @@ def test_bad_form_gets_worldpays_error_page(
     sandbox: Any, change: dict[str, str], message: str
 ) -> None:
     response = Client().post(PURCHASE, _signed(**change))
-    assert response.status_code == 400
-    text = response.content.decode()
-    assert "Error detected" in text and "invalid or incomplete" in text
-    assert message in text
-    assert SETTINGS["MD5_SECRET"] not in text
-    assert Checkout.objects.count() == 0
+    secrets = (SETTINGS["MD5_SECRET"],)
+    assert_refused(response, "Error detected", "invalid or incomplete", message, secrets=secrets)
 
 
 def test_shop_and_worldpay_disagreeing_on_the_secret_is_refused(sandbox: Any) -> None:
@@ -150,100 +126,37 @@ def test_issue_endpoint_signs_with_the_installation(sandbox: Any) -> None:
     assert bytes(SentNotification.objects.get().body) == response.content
 
 
-# -- end to end through a real server ---------------------------------------------------------
+# -- the hosted page and the flows every stand-in shares (StandInFlows), as this one runs them
 
 
-class Shopper:
-    """A browser without a browser: the payment page's buttons, with cookies and CSRF."""
+class TestWorldPayFlows(StandInFlows):
+    slug = "world_pay"
+    service_path = PURCHASE
+    page_shows = ("10.00 GBP", "ORDER-1", "installation 1234")
+    secrets = (SETTINGS["MD5_SECRET"], SETTINGS["CALLBACK_PASSWORD"])
+    shows_reply = True  # the shopper response: Worldpay shows the callback's page
+    # A refused card is not reported: Decline is a refused card, then a cancellation.
+    declined = PaymentStatus.CANCELLED
+    declined_page = "cancel"
+    cancel_reported = True
+    tampered = b"amount=0.01"
+    amount_signed = False  # the callback password is its only authentication
+    shop_form = staticmethod(shop_form)
 
-    def __init__(self, base: str) -> None:
-        self.http = httpx.Client(base_url=base, timeout=30)
+    def check_page(self, fields: dict[str, str]) -> None:
+        assert fields["cartId"] == "ORDER-1"
 
-    def pay(self, action: str, form: dict[str, str] | None = None, **options: str) -> Any:
-        start = self.http.post(PURCHASE, data=form or shop_form())
-        assert start.status_code == 303, start.text
-        page = self.http.get(start.headers["location"])
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
-        decide = re.search(r'<form method="post" action="([^"]+)"', page.text)
-        assert token and decide
-        data = {"csrfmiddlewaretoken": token.group(1), "action": action, **options}
-        return self.http.post(decide.group(1), data=data)
+    def check_approved(self, reply: httpx.Response) -> None:
+        assert len(Payment.objects.get().transaction_id) == 10
+        log = NotificationLog.objects.get(kind="notify")
+        assert SETTINGS["CALLBACK_PASSWORD"].encode() not in bytes(log.body)  # stored redacted
+        assert SETTINGS["CALLBACK_PASSWORD"] not in reply.text
 
+    def check_declined(self, reply: httpx.Response) -> None:
+        assert SentNotification.objects.get().status == "C"
 
-@pytest.fixture
-def live(sandbox: Any, live_server: Any, transactional_db: Any) -> Any:
-    sandbox.BILLING_SANDBOX_URL = live_server.url
-    sandbox.BILLING_SITE_URL = live_server.url
-    shop_client = httpx.Client(timeout=10)
-    http.set_client(shop_client)
-    shopper = Shopper(live_server.url)
-    yield shopper
-    shopper.http.close()
-    shop_client.close()
-    http.set_client(None)
-
-
-def outcomes() -> list[str]:
-    logs = NotificationLog.objects.filter(kind="notify").order_by("pk")
-    return list(logs.values_list("outcome", flat=True))
-
-
-def link(page: Any) -> str:
-    """Where the page the shopper sees (the shop's answer) sends them."""
-    found = re.search(r'<meta http-equiv="refresh" content="\d+;url=([^"]+)">', page.text)
-    assert found, page.text
-    return found.group(1)
-
-
-def test_approve_calls_back_and_shows_the_shops_page(live: Shopper) -> None:
-    page = live.pay("approve")
-    assert page.status_code == 200  # Worldpay's URL, the shop's page
-    assert link(page).endswith("/billing/world_pay/return/?ref=ORDER-1")
-    payment = Payment.objects.get()
-    assert payment.status == PaymentStatus.PAID and len(payment.transaction_id) == 10
-    log = NotificationLog.objects.get(kind="notify")
-    assert (log.verification, log.outcome) == (Verdict.VALID, Outcome.APPLIED)
-    assert SETTINGS["CALLBACK_PASSWORD"].encode() not in bytes(log.body)  # stored redacted
-    assert SETTINGS["CALLBACK_PASSWORD"] not in page.text
-
-
-def test_decline_is_a_refused_card_then_a_cancellation(live: Shopper) -> None:
-    page = live.pay("decline")
-    assert link(page).endswith("/billing/world_pay/cancel/?ref=ORDER-1")
-    assert Payment.objects.get().status == PaymentStatus.CANCELLED
-    assert SentNotification.objects.get().status == "C"
-
-
-def test_cancel_is_reported_to_the_shop(live: Shopper) -> None:
-    page = live.pay("cancel")
-    assert link(page).endswith("/billing/world_pay/cancel/?ref=ORDER-1")
-    assert Payment.objects.get().status == PaymentStatus.CANCELLED
-    assert outcomes() == [Outcome.APPLIED]
-
-
-def test_twice_is_applied_once(live: Shopper) -> None:
-    live.pay("approve", send="twice")
-    assert Payment.objects.get().status == PaymentStatus.PAID
-    assert outcomes() == [Outcome.APPLIED, Outcome.DUPLICATE]
-
-
-def test_tampered_amount_passes_the_password_and_is_held(live: Shopper) -> None:
-    """No signature to break: the amount check is what keeps the order unpaid."""
-    live.pay("approve", send="tamper")
-    payment = Payment.objects.get()
-    assert payment.status == PaymentStatus.REVIEW
-    assert "amount 0.01 instead of 10.00" in payment.review_reason
-    log = NotificationLog.objects.get(kind="notify")
-    assert (log.verification, log.outcome) == (Verdict.VALID, Outcome.HELD)
-
-
-def test_different_amount_is_held(live: Shopper) -> None:
-    live.pay("approve", send="amount", other_amount="4.00")
-    assert Payment.objects.get().status == PaymentStatus.REVIEW
-
-
-def test_shop_unreachable_shows_worldpays_own_page(live: Shopper) -> None:
-    page = live.pay("approve", form=shop_form(MC_callback="http://127.0.0.1:9/notify/"))
-    assert page.status_code == 200
-    assert "error occurred while reporting this transaction" in page.text
-    assert Payment.objects.get().status == PaymentStatus.PENDING
+    def test_shop_unreachable_shows_worldpays_own_page(self, live: Customer) -> None:
+        page = live.pay("approve", form=shop_form(MC_callback="http://127.0.0.1:9/notify/"))
+        assert page.status_code == 200
+        assert "error occurred while reporting this transaction" in page.text
+        assert Payment.objects.get().status == PaymentStatus.PENDING

@@ -19,6 +19,7 @@ from billing.pipeline import process
 from billing.protocols import world_pay
 from billing.protocols.base import Status
 from billing.testing.conformance import Delivery, IntegrationConformance
+from tests.helpers import outcomes, poster, use_account
 
 NOTIFY = "/billing/world_pay/notify/"
 INSTALLATION = "1234"
@@ -155,9 +156,7 @@ class TestWorldPayConformance(IntegrationConformance):
 
 @pytest.fixture
 def wp_settings(settings: Any) -> Any:
-    settings.MERCHANT_SETTINGS = {"world_pay": dict(SETTINGS)}
-    settings.MERCHANT_TEST_MODE = True
-    return settings
+    return use_account(settings, "world_pay", SETTINGS)
 
 
 def make_payment(
@@ -168,9 +167,7 @@ def make_payment(
     return integration.generate_form()
 
 
-def post(body: bytes, capture: Any) -> Any:
-    with capture(execute=True):
-        return Client().post(NOTIFY, body, content_type="application/x-www-form-urlencoded")
+post = poster("world_pay")
 
 
 pytestmark = pytest.mark.django_db
@@ -370,8 +367,7 @@ def test_replayed_callback_is_applied_once(
     make_payment()
     for _ in range(3):
         post(callback(), django_capture_on_commit_callbacks)
-    outcomes = list(NotificationLog.objects.order_by("pk").values_list("outcome", flat=True))
-    assert outcomes == [Outcome.APPLIED, Outcome.DUPLICATE, Outcome.DUPLICATE]
+    assert outcomes() == [Outcome.APPLIED, Outcome.DUPLICATE, Outcome.DUPLICATE]
     assert Payment.objects.get().events.count() == 1
 
 

@@ -38,9 +38,19 @@ from urllib.parse import urlencode, urlsplit
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
-from django.views.decorators.csrf import csrf_exempt
 
-from .base import FormRejected, Item, Message, Order, StandIn
+from .base import (
+    FormRejected,
+    Item,
+    Message,
+    Order,
+    StandIn,
+    change_amount,
+    first_values,
+    gateway_view,
+    random_digits,
+    shop_settings,
+)
 
 SETTINGS_KEY = "authorize_net_dpm"
 FINGERPRINT_WINDOW = 15 * 60  # seconds either side of Authorize.Net's clock
@@ -115,9 +125,8 @@ _AMOUNT = re.compile(r"^[0-9]{1,13}(\.[0-9]{1,2})?$")
 
 def account() -> Mapping[str, Any]:
     """The shop's Authorize.Net account, as its settings describe it (the stand-in plays it)."""
-    from django.conf import settings
-
-    if not settings.configured:
+    configured = shop_settings(SETTINGS_KEY)
+    if configured is None:
         raise FormRejected(
             "The sandbox does not know this Authorize.Net account",
             [
@@ -125,7 +134,6 @@ def account() -> Mapping[str, Any]:
                 "shop's settings (DJANGO_SETTINGS_MODULE)."
             ],
         )
-    configured = getattr(settings, "MERCHANT_SETTINGS", {}).get(SETTINGS_KEY) or {}
     missing = [k for k in ("LOGIN_ID", "SIGNATURE_KEY") if not configured.get(k)]
     if missing:
         raise FormRejected(
@@ -333,7 +341,7 @@ class AuthorizeNetStandIn(StandIn):
         test = _true(fields.get("x_test_request", ""))
         approved = code in ("1", "4")
         charged = order.total if amount is None else amount
-        trans_id = transaction_id or ("0" if test else str(secrets.randbelow(9 * 10**10) + 10**10))
+        trans_id = transaction_id or ("0" if test else random_digits(11))
         values: dict[str, str] = {
             "x_response_code": code,
             "x_response_reason_code": reason,
@@ -375,19 +383,7 @@ class AuthorizeNetStandIn(StandIn):
 
     def tamper(self, message: Message) -> Message:
         """Change x_amount in the bytes on the wire, keeping x_SHA2_Hash."""
-        pairs = message.body.split(b"&")
-        for i, pair in enumerate(pairs):
-            name, _, value = pair.partition(b"=")
-            if name == b"x_amount":
-                pairs[i] = b"x_amount=" + (b"1.00" if value == b"0.01" else b"0.01")
-                break
-        return Message(
-            body=b"&".join(pairs),
-            transaction_id=message.transaction_id,
-            status=message.status,
-            content_type=message.content_type,
-            headers=message.headers,
-        )
+        return change_amount(message, b"x_amount")
 
     # -- sending the customer back ----------------------------------------------------------
 
@@ -400,20 +396,13 @@ class AuthorizeNetStandIn(StandIn):
         return fields.get("x_cancel_url", "")
 
 
-def read_form(request: HttpRequest) -> dict[str, str]:
-    """The posted fields, first value of each; card data is dropped, never stored."""
-    data = request.POST if request.method == "POST" else request.GET
-    return {name: data[name] for name in data if name not in CARD_FIELDS}
-
-
-@csrf_exempt
+@gateway_view
 def transact(request: HttpRequest) -> HttpResponse:
     """``transact.dll``: the shop's SIM form arrives; the hosted payment form follows."""
     from .. import views
 
-    if not views.enabled():
-        return views.not_enabled()
-    fields = read_form(request)
+    # Card data (DPM posts it) is dropped, never stored.
+    fields = {k: v for k, v in first_values(request).items() if k not in CARD_FIELDS}
     try:
         stand_in.check_form(fields)
         stand_in.check_fresh(fields)

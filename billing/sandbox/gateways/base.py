@@ -5,15 +5,20 @@ level ``stand_in`` instance. It must not import ``billing.protocols`` or
 ``billing.integrations``: it is the other side of the wire, written from the gateway's
 documentation, and is only useful as a test if it can disagree with the shop's code.
 Nothing here touches the database, so the ``billing`` command can build notifications
-without Django settings.
+without Django settings. The helpers at the end are what several gateways do alike
+(never a gateway's signature: each stand-in computes its own from the documentation).
 """
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import ClassVar
+from functools import wraps
+from typing import Any, ClassVar
 
+from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern
+from django.views.decorators.csrf import csrf_exempt
 
 
 @dataclass(frozen=True)
@@ -123,3 +128,75 @@ class StandIn:
 
     def cancel_url(self, fields: Mapping[str, str]) -> str:
         raise NotImplementedError
+
+
+# -- what several gateways do alike ------------------------------------------------------------
+
+# ISO 4217 exponents other than 2: the decimals of an amount in major units, or the
+# power of ten of one in minor units.
+EXPONENTS = {
+    **dict.fromkeys("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX VND VUV XAF XOF XPF".split(), 0),
+    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
+}
+
+
+def exponent(currency: str) -> int:
+    return EXPONENTS.get(currency, 2)
+
+
+def shop_settings(key: str) -> Mapping[str, Any] | None:
+    """``MERCHANT_SETTINGS[key]``: the account the stand-in plays; None without settings."""
+    from django.conf import settings
+
+    if not settings.configured:
+        return None
+    configured: Mapping[str, Any] = getattr(settings, "MERCHANT_SETTINGS", {}).get(key) or {}
+    return configured
+
+
+def random_digits(length: int) -> str:
+    """A random number of exactly ``length`` digits, as gateways number transactions."""
+    return str(secrets.randbelow(9 * 10 ** (length - 1)) + 10 ** (length - 1))
+
+
+def with_query(url: str, query: str) -> str:
+    """``url`` with ``query`` appended to the query string it may already have."""
+    return f"{url}{'&' if '?' in url else '?'}{query}"
+
+
+def change_amount(
+    message: Message, *names: bytes, low: bytes = b"0.01", high: bytes = b"1.00"
+) -> Message:
+    """The message with the first value of each named field changed in the bytes on the
+    wire, to ``low`` (``high`` where it was ``low``): every other byte, signature
+    included, stays as the gateway sent it."""
+    pairs = message.body.split(b"&")
+    left = set(names)
+    for i, pair in enumerate(pairs):
+        name, _, value = pair.partition(b"=")
+        if name in left:
+            left.discard(name)
+            pairs[i] = name + b"=" + (high if value == low else low)
+    return replace(message, body=b"&".join(pairs))
+
+
+def first_values(request: HttpRequest) -> dict[str, str]:
+    """The posted fields (or the query string's, for a link), the first value of each."""
+    data = request.POST if request.method == "POST" else request.GET
+    return {name: data[name] for name in data}
+
+
+def gateway_view(
+    view: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """A gateway's own entry point: posted to from the shop's pages, so CSRF-exempt, and
+    404 unless the sandbox is on."""
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request: HttpRequest) -> HttpResponse:
+        from .. import views  # the database side, imported only when a request comes
+
+        return view(request) if views.enabled() else views.not_enabled()
+
+    return wrapper

@@ -27,14 +27,26 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
-from django.views.decorators.csrf import csrf_exempt
 
-from .base import APPROVED, DECLINED, FormRejected, Item, Message, Order, StandIn
+from .base import (
+    APPROVED,
+    DECLINED,
+    FormRejected,
+    Item,
+    Message,
+    Order,
+    StandIn,
+    change_amount,
+    exponent,
+    first_values,
+    gateway_view,
+    random_digits,
+    shop_settings,
+)
 
 SETTINGS_KEY = "global_payments"
 HASHES = {"SHA256HASH": "sha256", "SHA1HASH": "sha1"}  # the stronger one wins if both
@@ -73,10 +85,6 @@ NOT_MODELLED = (
     "DCC_ENABLE",
 )
 MESSAGES = {"00": "[ test system ] Authorised", "101": "[ test system ] DECLINED"}
-_EXPONENTS = {
-    **dict.fromkeys("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX VND VUV XAF XOF XPF".split(), 0),
-    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
-}
 _ORDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
 _DIGITS = re.compile(r"^[0-9]+$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -95,14 +103,8 @@ class Account:
 
 def merchant_account() -> Account | None:
     """The shop's account, as its settings describe it; None without settings."""
-    from django.conf import settings
-
-    if not settings.configured:
-        return None
-    configured: Mapping[str, Any] = (
-        getattr(settings, "MERCHANT_SETTINGS", {}).get(SETTINGS_KEY) or {}
-    )
-    if not configured.get("MERCHANT_ID") or not configured.get("SHARED_SECRET"):
+    configured = shop_settings(SETTINGS_KEY)
+    if not configured or not configured.get("MERCHANT_ID") or not configured.get("SHARED_SECRET"):
         return None
     return Account(
         merchant_id=str(configured["MERCHANT_ID"]),
@@ -120,10 +122,6 @@ def two_pass_hash(values: list[str], secret: str, algorithm: str) -> str:
     """``H(H("v1.v2....") + "." + secret)``, lower-case hex, as the HPP computes it."""
     first = hashlib.new(algorithm, ".".join(values).encode("utf-8")).hexdigest()
     return hashlib.new(algorithm, f"{first}.{secret}".encode()).hexdigest()
-
-
-def _exponent(currency: str) -> int:
-    return _EXPONENTS.get(currency, 2)
 
 
 def _hash_field(fields: Mapping[str, str]) -> str:
@@ -178,7 +176,7 @@ class GlobalPaymentsStandIn(StandIn):
         elif int(amount) <= 0:
             problems.append("AMOUNT must be more than zero.")
         else:
-            total = Decimal(int(amount)).scaleb(-_exponent(currency))
+            total = Decimal(int(amount)).scaleb(-exponent(currency))
         try:
             datetime.strptime(fields.get("TIMESTAMP", ""), "%Y%m%d%H%M%S")
         except ValueError:
@@ -238,7 +236,7 @@ class GlobalPaymentsStandIn(StandIn):
         self, *, reference: str, amount: Decimal, currency: str, receiver: str
     ) -> dict[str, str]:
         currency = currency.upper()
-        minor = int(amount.scaleb(_exponent(currency)).to_integral_value())
+        minor = int(amount.scaleb(exponent(currency)).to_integral_value())
         form = {
             "TIMESTAMP": datetime.now(UTC).strftime("%Y%m%d%H%M%S"),
             "MERCHANT_ID": receiver,
@@ -277,7 +275,7 @@ class GlobalPaymentsStandIn(StandIn):
                 [f"{status!r}: the sandbox answers 00 (authorised) or 101 (declined)."],
             )
         charged = order.total if amount is None else amount
-        minor = int(charged.scaleb(_exponent(order.currency)).to_integral_value())
+        minor = int(charged.scaleb(exponent(order.currency)).to_integral_value())
         response = {
             "TIMESTAMP": fields["TIMESTAMP"],
             "MERCHANT_ID": account.merchant_id,
@@ -286,7 +284,7 @@ class GlobalPaymentsStandIn(StandIn):
             "RESULT": result,
             "AUTHCODE": f"{secrets.randbelow(10**6):06d}" if result == "00" else "",
             "MESSAGE": MESSAGES[result],
-            "PASREF": transaction_id or str(secrets.randbelow(9 * 10**16) + 10**16),
+            "PASREF": transaction_id or random_digits(17),
             "AVSPOSTCODERESULT": "M",
             "AVSADDRESSRESULT": "M",
             "CVNRESULT": "M",
@@ -312,18 +310,7 @@ class GlobalPaymentsStandIn(StandIn):
 
     def tamper(self, message: Message) -> Message:
         """Change AMOUNT on the wire: the response hash does not cover it."""
-        pairs = message.body.split(b"&")
-        for i, pair in enumerate(pairs):
-            name, _, value = pair.partition(b"=")
-            if name == b"AMOUNT":
-                pairs[i] = b"AMOUNT=" + (b"100" if value == b"1" else b"1")
-        return Message(
-            body=b"&".join(pairs),
-            transaction_id=message.transaction_id,
-            status=message.status,
-            content_type=message.content_type,
-            headers=message.headers,
-        )
+        return change_amount(message, b"AMOUNT", low=b"1", high=b"100")
 
     # -- the customer -------------------------------------------------------------------
 
@@ -345,15 +332,12 @@ def _processed(order_id: str) -> bool:
     ).exists()
 
 
-@csrf_exempt
+@gateway_view
 def pay(request: HttpRequest) -> HttpResponse:
     """``/pay``: check the request and its hash, then show the payment page."""
     from .. import views
 
-    if not views.enabled():
-        return views.not_enabled()
-    data = request.POST if request.method == "POST" else request.GET
-    fields = {name: data[name] for name in data}
+    fields = first_values(request)
     order_id = fields.get("ORDER_ID", "")
     if order_id and _processed(order_id):
         problem = f"ORDER_ID {order_id!r} has already been processed: use a new one per attempt."

@@ -37,9 +37,20 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, URLPattern, path, reverse
-from django.views.decorators.csrf import csrf_exempt
 
-from .base import FormRejected, Item, Message, Order, StandIn
+from .base import (
+    FormRejected,
+    Item,
+    Message,
+    Order,
+    StandIn,
+    change_amount,
+    exponent,
+    gateway_view,
+    random_digits,
+    shop_settings,
+    with_query,
+)
 
 SETTINGS_KEY = "ogone_payments"
 ALGORITHMS = {"SHA1": "sha1", "SHA256": "sha256", "SHA512": "sha512"}
@@ -64,18 +75,11 @@ STATUSES = {"paid": "9", "failed": "2", "pending": "51", "cancelled": "1"}
 ACCEPTED = frozenset({"5", "9", "51", "91"})  # the customer goes to ACCEPTURL
 UNCERTAIN = frozenset({"52", "92"})  # EXCEPTIONURL
 
-# ISO 4217 exponents other than 2 (AMOUNT is in minor units of the currency).
-_EXPONENTS = {
-    **dict.fromkeys("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX VND VUV XAF XOF XPF".split(), 0),
-    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
-}
-
 
 def account() -> Mapping[str, Any]:
     """The shop's Worldline account, as its settings describe it (the stand-in plays it)."""
-    from django.conf import settings
-
-    if not settings.configured:
+    configured = shop_settings(SETTINGS_KEY)
+    if configured is None:
         raise FormRejected(
             "The sandbox does not know this Worldline account",
             [
@@ -83,7 +87,6 @@ def account() -> Mapping[str, Any]:
                 "it with the shop's settings (DJANGO_SETTINGS_MODULE).",
             ],
         )
-    configured = getattr(settings, "MERCHANT_SETTINGS", {}).get(SETTINGS_KEY) or {}
     missing = [k for k in ("PSPID", "SHA_IN", "SHA_OUT", "HASH_ALGORITHM") if not configured.get(k)]
     if missing:
         raise FormRejected(
@@ -113,12 +116,9 @@ def sha_sign(params: Mapping[str, str], passphrase: str, hash_name: str) -> str:
     return hashlib.new(hash_name, text.encode("utf-8")).hexdigest().upper()
 
 
-def _exponent(currency: str) -> int:
-    return _EXPONENTS.get(currency, 2)
-
-
 def _major(minor: int, currency: str) -> Decimal:
-    return Decimal(minor).scaleb(-_exponent(currency))
+    """AMOUNT is in minor units of the currency."""
+    return Decimal(minor).scaleb(-exponent(currency))
 
 
 def _natural(name: str) -> tuple[tuple[int, int, str], ...]:
@@ -270,7 +270,7 @@ class OgoneStandIn(StandIn):
         """The form a billing shop sends, with its test-mode marker in COMPLUS."""
         configured = account()
         currency = currency.upper()
-        minor = int(amount.scaleb(_exponent(currency)).to_integral_value())
+        minor = int(amount.scaleb(exponent(currency)).to_integral_value())
         fields = {
             "PSPID": receiver,
             "ORDERID": reference,
@@ -295,7 +295,7 @@ class OgoneStandIn(StandIn):
         configured = account()
         order = self._order(fields, configured)
         code = self.statuses.get(status, status)
-        payid = transaction_id or str(secrets.randbelow(9 * 10**9) + 10**9)
+        payid = transaction_id or random_digits(10)
         paid = code in ACCEPTED
         pairs = [
             ("orderID", order.reference),
@@ -338,20 +338,7 @@ class OgoneStandIn(StandIn):
 
     def tamper(self, message: Message) -> Message:
         """Change ``amount`` in the bytes on the wire, keeping the SHA-OUT signature."""
-        pairs = message.body.split(b"&")
-        for i, pair in enumerate(pairs):
-            name, _, value = pair.partition(b"=")
-            if name == b"amount":
-                pairs[i] = b"amount=" + (b"1" if value == b"0.01" else b"0.01")
-                break
-        return Message(
-            body=b"&".join(pairs),
-            transaction_id=message.transaction_id,
-            status=message.status,
-            content_type=message.content_type,
-            headers=message.headers,
-            method=message.method,
-        )
+        return change_amount(message, b"amount", high=b"1")
 
     # -- sending the customer back ----------------------------------------------------------
 
@@ -378,7 +365,7 @@ class OgoneStandIn(StandIn):
 def _with_feedback(url: str, message: Message) -> str:
     if not url:
         return ""
-    return f"{url}{'&' if '?' in url else '?'}{message.body.decode('ascii')}"
+    return with_query(url, message.body.decode("ascii"))
 
 
 def read_form(request: HttpRequest) -> dict[str, str]:
@@ -396,13 +383,11 @@ def read_form(request: HttpRequest) -> dict[str, str]:
     return fields
 
 
-@csrf_exempt
+@gateway_view
 def orderstandard(request: HttpRequest) -> HttpResponse:
     """``orderstandard_utf8.asp``: the shop's form arrives; the hosted page follows."""
     from .. import views
 
-    if not views.enabled():
-        return views.not_enabled()
     try:
         fields = read_form(request)
     except FormRejected as exc:

@@ -20,9 +20,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
-from django.views.decorators.csrf import csrf_exempt
 
-from .base import APPROVED, FormRejected, Item, Message, Order, StandIn
+from .base import (
+    APPROVED,
+    FormRejected,
+    Item,
+    Message,
+    Order,
+    StandIn,
+    change_amount,
+    gateway_view,
+    with_query,
+)
 
 # PayPal's currency list for Payments Standard; these three take no decimals.
 CURRENCIES = frozenset(
@@ -310,19 +319,7 @@ class PayPalStandIn(StandIn):
 
     def tamper(self, message: Message) -> Message:
         """Lower mc_gross in the bytes on the wire, as someone in the middle would."""
-        pairs = message.body.split(b"&")
-        for i, pair in enumerate(pairs):
-            name, _, value = pair.partition(b"=")
-            if name == b"mc_gross":
-                pairs[i] = b"mc_gross=" + (b"1.00" if value == b"0.01" else b"0.01")
-                break
-        return Message(
-            body=b"&".join(pairs),
-            transaction_id=message.transaction_id,
-            status=message.status,
-            content_type=message.content_type,
-            headers=message.headers,
-        )
+        return change_amount(message, b"mc_gross")
 
     # -- sending the customer back ----------------------------------------------------------
 
@@ -344,7 +341,7 @@ class PayPalStandIn(StandIn):
                 "item_number": fields.get("item_number", ""),
             }
         )
-        return f"{url}{'&' if '?' in url else '?'}{extra}"
+        return with_query(url, extra)
 
     def cancel_url(self, fields: Mapping[str, str]) -> str:
         return fields.get("cancel_return", "")
@@ -380,13 +377,11 @@ def read_form(request: HttpRequest) -> dict[str, str]:
     return fields
 
 
-@csrf_exempt
+@gateway_view
 def webscr(request: HttpRequest) -> HttpResponse:
     """PayPal's one script: a payment form, an IPN postback or a PDT request, by cmd."""
     from .. import views
 
-    if not views.enabled():
-        return views.not_enabled()
     if request.method == "POST" and request.body.startswith(b"cmd=_notify-validate&"):
         message = request.body[len(b"cmd=_notify-validate&") :]
         verified = views.was_sent(stand_in.slug, message)

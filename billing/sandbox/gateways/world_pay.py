@@ -19,19 +19,31 @@ its Cancel is the shopper cancelling straight away. Both post the cancellation c
 import hashlib
 import hmac
 import re
-import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
-from django.views.decorators.csrf import csrf_exempt
 
-from .base import APPROVED, CANCELLED, DECLINED, FormRejected, Item, Message, Order, StandIn
+from .base import (
+    APPROVED,
+    CANCELLED,
+    DECLINED,
+    FormRejected,
+    Item,
+    Message,
+    Order,
+    StandIn,
+    change_amount,
+    exponent,
+    first_values,
+    gateway_view,
+    random_digits,
+    shop_settings,
+)
 
 SETTINGS_KEY = "world_pay"
 DEFAULT_SIGNATURE_FIELDS = "amount:currency:instId:cartId"
@@ -39,12 +51,6 @@ TEST_MODES = ("100", "101")  # Worldpay's test system: 100 test, 101 always refu
 # Custom parameters Worldpay passes back in the Payment Response (C_ ones only reach
 # the result pages).
 ECHOED_PREFIXES = ("M_", "MC_", "CM_")
-# ISO 4217 exponents other than 2: Worldpay takes amounts in major units, with at
-# most the currency's decimals.
-_EXPONENTS = {
-    **dict.fromkeys("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX VND VUV XAF XOF XPF".split(), 0),
-    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
-}
 _SYMBOLS = {"GBP": "&#163;", "EUR": "&#8364;", "USD": "$", "JPY": "&#165;"}
 _AMOUNT = re.compile(r"^\d+(\.\d+)?$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -63,14 +69,8 @@ class Installation:
 
 def installation() -> Installation | None:
     """The shop's installation, as its settings describe it; None without settings."""
-    from django.conf import settings
-
-    if not settings.configured:
-        return None
-    configured: Mapping[str, Any] = (
-        getattr(settings, "MERCHANT_SETTINGS", {}).get(SETTINGS_KEY) or {}
-    )
-    if not configured.get("INSTALLATION_ID"):
+    configured = shop_settings(SETTINGS_KEY)
+    if not configured or not configured.get("INSTALLATION_ID"):
         return None
     return Installation(
         inst_id=str(configured["INSTALLATION_ID"]),
@@ -86,12 +86,9 @@ def md5_signature(secret: str, values: list[str]) -> str:
     return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
-def _exponent(currency: str) -> int:
-    return _EXPONENTS.get(currency, 2)
-
-
 def _format(amount: Decimal, currency: str) -> str:
-    return f"{amount.quantize(Decimal(1).scaleb(-_exponent(currency))):f}"
+    """Major units with the currency's decimals: Worldpay takes no more than those."""
+    return f"{amount.quantize(Decimal(1).scaleb(-exponent(currency))):f}"
 
 
 class WorldPayStandIn(StandIn):
@@ -146,7 +143,7 @@ class WorldPayStandIn(StandIn):
         else:
             total = Decimal(text)
             decimals = len(text.partition(".")[2])
-            if currency and decimals > _exponent(currency):
+            if currency and decimals > exponent(currency):
                 problems.append(f"amount {text!r} has more decimal places than {currency} has.")
             elif total <= 0:
                 problems.append("amount must be more than zero.")
@@ -257,7 +254,7 @@ class WorldPayStandIn(StandIn):
         response: list[tuple[str, str]] = [("transStatus", trans_status)]
         txn_id = ""
         if trans_status == "Y":
-            txn_id = transaction_id or str(secrets.randbelow(9 * 10**9) + 10**9)
+            txn_id = transaction_id or random_digits(10)
             response.append(("transId", txn_id))
         response += [
             ("transTime", str(int(time.time() * 1000))),
@@ -304,18 +301,7 @@ class WorldPayStandIn(StandIn):
         in them, so the result is a callback the shop cannot tell from an authentic one.
         Only the amount check stands in the way.
         """
-        pairs = message.body.split(b"&")
-        for i, pair in enumerate(pairs):
-            name, _, value = pair.partition(b"=")
-            if name in (b"amount", b"authAmount"):
-                pairs[i] = name + b"=" + (b"1.00" if value == b"0.01" else b"0.01")
-        return Message(
-            body=b"&".join(pairs),
-            transaction_id=message.transaction_id,
-            status=message.status,
-            content_type=message.content_type,
-            headers=message.headers,
-        )
+        return change_amount(message, b"amount", b"authAmount")
 
     # -- sending the shopper back ----------------------------------------------------------
 
@@ -327,20 +313,12 @@ class WorldPayStandIn(StandIn):
         return fields.get("MC_return", "")
 
 
-def read_form(request: HttpRequest) -> dict[str, str]:
-    """The order details, posted or as a link's query string; the first value wins."""
-    data = request.POST if request.method == "POST" else request.GET
-    return {name: data[name] for name in data}
-
-
-@csrf_exempt
+@gateway_view
 def purchase(request: HttpRequest) -> HttpResponse:
-    """``/wcc/purchase``: check the order details, then show the payment page."""
+    """``/wcc/purchase``: the order details, posted or as a link, then the payment page."""
     from .. import views
 
-    if not views.enabled():
-        return views.not_enabled()
-    return views.begin_checkout(request, stand_in, read_form(request))
+    return views.begin_checkout(request, stand_in, first_values(request))
 
 
 stand_in = WorldPayStandIn()

@@ -1,0 +1,185 @@
+"""The demo shop's checkout through each gateway's sandbox page: what each gateway does
+differently, one row per gateway, and the customer's steps every flow shares.
+
+``GATEWAYS`` is the table the flows in test_flows.py run over; ``gateways(where)``
+parametrizes a test with the rows it applies to.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import pytest
+
+from billing.models import Payment, PaymentStatus
+
+
+class Ending(NamedTuple):
+    """What the order page says, and what the payment became."""
+
+    label: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Gateway:
+    slug: str
+    name: str  # as on the shop's "Pay with ..." button
+    declined_with: bytes  # what the decline notification says, in the gateway's words
+    preselected: bool = False  # the shop's first (checked) choice
+    # The gateway shows the customer the shop's answer at its own URL (a relay response).
+    shows_reply: bool = False
+    # The customer's redirection carries a signed copy of the notification (Worldline).
+    feedback: bool = False
+    declined: Ending = Ending("Payment failed", PaymentStatus.FAILED)
+    cancel_reported: bool = False  # the gateway notifies the shop of a cancel
+    # The gateway ends the checkout on its own page: the customer leaves it with Back.
+    leaves_by_back: bool = False
+    amount_signed: bool = True  # else a tampered amount is authentic: held, not rejected
+    # An authentic different amount fails verification like a tampered one.
+    other_amount_rejected: bool = False
+    secret: str = ""  # one the gateway sends the shop, which the log must never show
+    # With "Send it late", the customer is back before the notification.
+    notifies_late: bool = False
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """How the shop logs the gateway's messages: the notification, and its copy."""
+        return ("notify", "feedback") if self.feedback else ("notify",)
+
+
+GATEWAYS = (
+    Gateway(
+        "pay_pal",
+        "PayPal",
+        declined_with=b"payment_status=Denied",
+        preselected=True,
+        notifies_late=True,
+    ),
+    # Worldpay reports authorised (Y) and cancelled (C) payments only: Decline is a
+    # refused card after which the shopper cancels. Its callback is not signed (the
+    # password is its only authentication), so a tampered amount arrives authentic.
+    Gateway(
+        "world_pay",
+        "Worldpay",
+        declined_with=b"transStatus=C",
+        shows_reply=True,
+        declined=Ending("Cancelled", PaymentStatus.CANCELLED),
+        cancel_reported=True,
+        amount_signed=False,
+        secret="demo-callback-password",
+    ),
+    # The HPP reports only a transaction it attempted, and its response hash does not
+    # cover AMOUNT: a changed amount fails against the amount the hashed ORDER_ID carries.
+    Gateway(
+        "global_payments",
+        "Global Payments",
+        declined_with=b"RESULT=101",
+        shows_reply=True,
+        leaves_by_back=True,
+        other_amount_rejected=True,
+    ),
+    # Worldline tells the shop twice, both signed with SHA-OUT: the post-sale request,
+    # then the customer's redirection with the same parameters (always a duplicate).
+    Gateway(
+        "ogone_payments",
+        "Worldline e-Commerce (Ogone)",
+        declined_with=b"STATUS=2",
+        feedback=True,
+    ),
+    # Authorize.Net posts the relay response and shows the customer the shop's answer.
+    Gateway(
+        "authorize_net_dpm",
+        "Authorize.Net",
+        declined_with=b"x_response_code=2",
+        shows_reply=True,
+    ),
+)
+
+
+def gateways(where: Callable[[Gateway], bool] = lambda gateway: True) -> Any:
+    """Parametrize a test with the gateways ``where`` picks, named by slug."""
+    chosen = [gateway for gateway in GATEWAYS if where(gateway)]
+    return pytest.mark.parametrize("gateway", chosen, ids=[gateway.slug for gateway in chosen])
+
+
+# -- the customer's steps ---------------------------------------------------------------------
+
+
+def expect(target: Any) -> Any:
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(target)
+
+
+def to_sandbox(page: Any, shop: str, gateway: Gateway, product: str = "enamel-mug") -> str:
+    """Shop -> product -> checkout -> the gateway's page. Returns the order reference."""
+    page.goto(shop + "/")
+    page.steps("products")
+    page.locator(f"[data-product={product}] button").click()
+    expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
+    choice = page.locator(f"input[name=gateway][value={gateway.slug}]")
+    if gateway.preselected:
+        expect(choice).to_be_checked()
+    choice.check()
+    page.steps("checkout")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Review and pay")).to_be_visible()
+    reference: str = page.url.rstrip("/").split("/")[-3]
+    page.steps("review")
+    page.get_by_role("button", name=f"Pay with {gateway.name}").click()
+    page.wait_for_url(f"**/sandbox/{gateway.slug}/checkout/**")
+    expect(page.get_by_test_id("total")).to_have_text("12.00 EUR")
+    page.steps("sandbox")
+    return reference
+
+
+def choose_option(page: Any, mode: str, **inputs: str) -> None:
+    page.locator("details.testing summary").click()
+    page.locator(f"input[name=send][value={mode}]").check()
+    for name, value in inputs.items():
+        page.locator(f"input[name={name}]").fill(value)
+    page.steps("options")
+
+
+def decide(page: Any, button: str, state: str) -> None:
+    page.get_by_role("button", name=button).click()
+    page.wait_for_url("**/orders/*/")
+    expect(page.locator("#state")).to_have_text(state)
+    page.steps("order")
+
+
+def leave_with_back(page: Any) -> None:
+    """Cancel on a page that links nowhere, then the browser's Back to the shop."""
+    page.get_by_role("button", name="Cancel and return").click()
+    expect(page.get_by_role("heading", name="Checkout cancelled")).to_be_visible()
+    page.steps("left")
+    page.go_back()  # the gateway's page (now decided) ...
+    page.go_back()  # ... and the shop's page before it
+    expect(page.get_by_role("heading", name="Review and pay")).to_be_visible()
+    page.steps("back")
+
+
+def keep_replies(page: Any) -> list[str]:
+    """What the gateway shows after the customer's decision (the shop's answer)."""
+    shown: list[str] = []
+
+    def keep(route: Any) -> None:
+        response = route.fetch()
+        shown.append(response.text())
+        route.fulfill(response=response)
+
+    page.route("**/decide/", keep)
+    return shown
+
+
+def open_log(page: Any) -> Any:
+    """The order's notification log; its rows for the gateway's notifications."""
+    page.get_by_role("link", name="Notification log").click()
+    expect(page.get_by_role("heading", name="Notification log")).to_be_visible()
+    page.steps("log")
+    return page.locator("tr[data-kind=notify]")
+
+
+def payment(gateway: Gateway, reference: str) -> Payment:
+    return Payment.objects.get(integration=gateway.slug, reference=reference)

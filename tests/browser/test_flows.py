@@ -1,0 +1,152 @@
+"""A customer buys in the demo shop, pays on a gateway's sandbox page and comes back.
+
+The order page must show what the gateway's notifications made of the payment, for
+every way the gateway (or someone in the middle) can answer. Each flow runs for every
+gateway in flows.GATEWAYS it applies to; the table says how each gateway differs.
+"""
+
+from typing import Any
+
+import pytest
+
+from billing.models import NotificationLog, Outcome, PaymentStatus, Verdict
+from tests.browser.flows import (
+    Gateway,
+    choose_option,
+    decide,
+    expect,
+    gateways,
+    keep_replies,
+    leave_with_back,
+    open_log,
+    payment,
+    to_sandbox,
+)
+from tests.helpers import outcomes
+
+pytestmark = pytest.mark.browser
+
+
+def expect_rejected(page: Any, gateway: Gateway, reference: str) -> None:
+    """Every copy of the notification failed verification: the order still waits."""
+    assert payment(gateway, reference).status == PaymentStatus.PENDING
+    for kind in gateway.kinds:
+        log = NotificationLog.objects.get(kind=kind)
+        assert (log.verification, log.outcome) == (Verdict.INVALID, Outcome.REJECTED)
+    rows = open_log(page)
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-outcome", Outcome.REJECTED)
+    expect(rows.first).to_contain_text("claims this order")
+
+
+def expect_held(page: Any, gateway: Gateway, reference: str, amount: str) -> None:
+    """An authentic notification of another amount: held for review, never paid."""
+    expect(page.get_by_text(f"amount {amount} instead of 12.00")).to_be_visible()
+    assert payment(gateway, reference).status == PaymentStatus.REVIEW
+
+
+@gateways()
+def test_approve_pays_the_order(page: Any, shop: str, gateway: Gateway) -> None:
+    reference = to_sandbox(page, shop, gateway)
+    replies = keep_replies(page) if gateway.shows_reply else []
+    decide(page, "Approve payment", "Paid")
+    if gateway.shows_reply:  # the gateway showed the shop's answer, which sent them back
+        assert f"/billing/{gateway.slug}/return/?ref={reference}" in replies[0]
+    assert payment(gateway, reference).status == PaymentStatus.PAID
+    if gateway.feedback:  # the redirection's signed feedback is the same event
+        assert outcomes(integration=gateway.slug, kind="notify") == [Outcome.APPLIED]
+        assert outcomes(integration=gateway.slug, kind="feedback") == [Outcome.DUPLICATE]
+    rows = open_log(page)
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-outcome", Outcome.APPLIED)
+    if gateway.secret:
+        expect(rows.first).not_to_contain_text(gateway.secret)  # stored redacted
+
+
+@gateways()
+def test_decline_is_reported_to_the_shop(page: Any, shop: str, gateway: Gateway) -> None:
+    reference = to_sandbox(page, shop, gateway)
+    decide(page, "Decline", gateway.declined.label)
+    assert payment(gateway, reference).status == gateway.declined.status
+    log = NotificationLog.objects.get(kind="notify")
+    assert gateway.declined_with in bytes(log.body) and log.outcome == Outcome.APPLIED
+    if gateway.declined.status == PaymentStatus.FAILED:  # not charged: another go
+        expect(page.get_by_role("link", name="Try again")).to_be_visible()
+
+
+@gateways()
+def test_cancel_leaves_the_order_unpaid(page: Any, shop: str, gateway: Gateway) -> None:
+    reference = to_sandbox(page, shop, gateway)
+    if gateway.leaves_by_back:
+        leave_with_back(page)
+    else:
+        decide(page, "Cancel and return", "Cancelled")  # the gateway's link to the shop
+    reported = gateway.cancel_reported
+    status = PaymentStatus.CANCELLED if reported else PaymentStatus.PENDING
+    assert payment(gateway, reference).status == status  # else the gateway said nothing
+    assert NotificationLog.objects.filter(kind__in=gateway.kinds).count() == int(reported)
+    if not gateway.leaves_by_back:
+        rows = open_log(page)
+        expect(rows).to_have_count(int(reported))
+        if reported:
+            expect(rows.first).to_have_attribute("data-outcome", Outcome.APPLIED)
+
+
+@gateways(lambda gateway: gateway.amount_signed)
+def test_tampered_amount_is_rejected(page: Any, shop: str, gateway: Gateway) -> None:
+    reference = to_sandbox(page, shop, gateway)
+    choose_option(page, "tamper")
+    decide(page, "Approve payment", "Waiting for confirmation")
+    expect_rejected(page, gateway, reference)
+
+
+@gateways(lambda gateway: not gateway.amount_signed)
+def test_tampered_amount_is_held_for_review(page: Any, shop: str, gateway: Gateway) -> None:
+    reference = to_sandbox(page, shop, gateway)
+    choose_option(page, "tamper")
+    decide(page, "Approve payment", "Held for review")
+    expect_held(page, gateway, reference, "0.01")
+    log = NotificationLog.objects.get(kind="notify")
+    assert (log.verification, log.outcome) == (Verdict.VALID, Outcome.HELD)
+    rows = open_log(page)
+    expect(rows.first).to_have_attribute("data-outcome", Outcome.HELD)
+
+
+@gateways()
+def test_duplicated_notification_is_applied_once(page: Any, shop: str, gateway: Gateway) -> None:
+    reference = to_sandbox(page, shop, gateway)
+    choose_option(page, "twice")
+    decide(page, "Approve payment", "Paid")
+    assert payment(gateway, reference).events.count() == 1
+    rows = open_log(page)
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_have_attribute("data-outcome", Outcome.APPLIED)
+    expect(rows.nth(1)).to_have_attribute("data-outcome", Outcome.DUPLICATE)
+
+
+@gateways(lambda gateway: not gateway.other_amount_rejected)
+def test_different_amount_is_held_for_review(page: Any, shop: str, gateway: Gateway) -> None:
+    reference = to_sandbox(page, shop, gateway)
+    choose_option(page, "amount", other_amount="6.00")
+    decide(page, "Approve payment", "Held for review")
+    expect_held(page, gateway, reference, "6.00")
+
+
+@gateways(lambda gateway: gateway.other_amount_rejected)
+def test_different_amount_is_rejected_like_a_tampered_one(
+    page: Any, shop: str, gateway: Gateway
+) -> None:
+    reference = to_sandbox(page, shop, gateway)
+    choose_option(page, "amount", other_amount="6.00")
+    decide(page, "Approve payment", "Waiting for confirmation")
+    expect_rejected(page, gateway, reference)
+
+
+@gateways(lambda gateway: gateway.notifies_late)
+def test_late_notification_updates_the_open_page(page: Any, shop: str, gateway: Gateway) -> None:
+    reference = to_sandbox(page, shop, gateway)
+    choose_option(page, "delay", delay="2")
+    decide(page, "Approve payment", "Waiting for confirmation")
+    expect(page.locator("#state")).to_have_text("Paid", timeout=20_000)  # polled, reloaded
+    page.steps("paid-later")
+    assert payment(gateway, reference).status == PaymentStatus.PAID
