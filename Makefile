@@ -21,8 +21,8 @@ test: $(BIN)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check billing tests demo
-	$(BIN)/ruff format --check billing tests demo
+	$(BIN)/ruff check billing tests demo bench
+	$(BIN)/ruff format --check billing tests demo bench
 	$(BIN)/mypy billing
 
 # `make demo`: the demo shop on http://127.0.0.1:$(PORT)/, paying through the local sandbox.
