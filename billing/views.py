@@ -26,9 +26,13 @@ def _reject(log: NotificationLog, status: int, message: str) -> HttpResponse:
 
 
 def _integration_or_none(slug: str) -> Integration | None:
+    """The configured integration, or None: even a broken one must not stop the store."""
     try:
         return get_integration(slug)
     except BillingError:
+        return None
+    except Exception:
+        logger.exception("integration %r could not be built", slug)
         return None
 
 
@@ -49,11 +53,18 @@ def notify(request: HttpRequest, integration: str) -> HttpResponse:
         gateway.parse_notification(log)
     except MalformedNotification as exc:
         return _reject(log, 400, f"malformed notification: {exc}")
+    except Exception:  # a parser bug: the sender still gets a clear 4xx, the log the trace
+        logger.exception("notification %s could not be parsed", log.pk)
+        return _reject(log, 400, "malformed notification")
     try:
         enqueue(log.pk)
     except Exception:  # stored already; `billing_process --pending` picks it up
         logger.exception("could not queue notification %s", log.pk)
-    return gateway.acknowledge(log, request)
+    try:
+        return gateway.acknowledge(log, request)
+    except Exception:  # stored and queued: acknowledge plainly rather than fail
+        logger.exception("could not build the answer to notification %s", log.pk)
+        return HttpResponse(b"", content_type="text/plain")
 
 
 def _payment_for(gateway: Integration, request: HttpRequest) -> Payment | None:

@@ -278,3 +278,27 @@ def test_add_order_uses_the_gateways_field_names() -> None:
     payment = Payment.objects.get(reference="N-1")
     assert (payment.amount, payment.currency) == (Decimal("12.50"), "EUR")
     assert integration.fields["item_name"] == "Mug"
+
+
+def test_a_parser_bug_is_a_logged_400_not_a_500(monkeypatch: Any) -> None:
+    def broken(self: Any, log: Any) -> dict[str, str]:
+        raise KeyError("bug")
+
+    monkeypatch.setattr(PayPalIntegration, "parse_notification", broken)
+    response = Client(raise_request_exception=False).post(
+        "/billing/pay_pal/notify/", b"a=b", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    assert bytes(NotificationLog.objects.get().body) == b"a=b"
+
+
+def test_a_broken_integration_still_stores_the_request(monkeypatch: Any) -> None:
+    def broken(self: Any, options: Any = None) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(PayPalIntegration, "__init__", broken)
+    response = Client(raise_request_exception=False).post(
+        "/billing/pay_pal/notify/", b"a=b", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 404
+    assert bytes(NotificationLog.objects.get().body) == b"a=b"
