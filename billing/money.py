@@ -44,5 +44,24 @@ def to_minor_units(amount: Decimal, currency: str) -> int:
     return int(quantize(amount, currency).scaleb(exponent(currency)))
 
 
+def exact_minor_units(amount: Decimal, currency: str) -> int:
+    """Minor units of an amount the currency can express exactly; refuses to round."""
+    if quantize(amount, currency) != amount:
+        raise InvalidData(f"{amount} {currency} is not a whole number of minor units")
+    return to_minor_units(amount, currency)
+
+
+def parse_minor_units(value: object, field: str = "AMOUNT") -> int:
+    """A positive amount in minor units given as int or digits; a Decimal is refused."""
+    text = str(value).strip() if isinstance(value, int | str) else ""
+    if isinstance(value, bool) or not text.isascii() or not text.isdigit() or int(text) <= 0:
+        raise InvalidData(
+            f"{field} is a positive whole number of minor units (1500 for 15.00 EUR), "
+            f"given as int or digits, not {value!r}; billing.money.to_minor_units converts a "
+            "Decimal"
+        )
+    return int(text)
+
+
 def from_minor_units(units: int | str, currency: str) -> Decimal:
     return Decimal(int(units)).scaleb(-exponent(currency))

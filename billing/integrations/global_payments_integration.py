@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from ..exceptions import IntegrationNotConfigured, InvalidData, MalformedNotification
 from ..integration import Integration, PaymentTerms
 from ..models import NotificationLog
-from ..money import from_minor_units, quantize, to_minor_units
+from ..money import exact_minor_units, from_minor_units
 from ..protocols import global_payments
 from ..protocols.base import Notification, Verification
 
@@ -52,9 +52,7 @@ class GlobalPaymentsIntegration(Integration):
         reference the HPP's ORDER_ID cannot carry fails here, with the rule that broke.
         """
         currency = currency.upper()
-        if quantize(amount, currency) != amount:
-            raise InvalidData(f"amount {amount} has more decimals than {currency} allows")
-        minor = to_minor_units(amount, currency)
+        minor = exact_minor_units(amount, currency)
         # The same rules (characters, room left for amount and nonce) as the real ORDER_ID.
         global_payments.make_order_id(reference, minor, currency, "0" * 8)
         fields: dict[str, Any] = {"ORDER_ID": reference, "AMOUNT": str(minor), "CURRENCY": currency}

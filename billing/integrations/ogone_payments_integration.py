@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ..exceptions import IntegrationNotConfigured, InvalidData
 from ..integration import Integration, PaymentTerms
 from ..models import NotificationLog, Payment
-from ..money import quantize, to_minor_units
+from ..money import exact_minor_units
 from ..protocols import ogone_payments as ogone
 from ..protocols.base import Notification, Verification
 
@@ -49,11 +49,9 @@ class OgonePaymentsIntegration(Integration):
         An amount finer than the currency's minor unit is refused rather than rounded:
         the customer must be asked for exactly what the order says.
         """
-        if quantize(amount, currency) != amount:
-            raise InvalidData(f"{amount} {currency} is not a whole number of minor units")
         fields: dict[str, Any] = {
             "ORDERID": reference,
-            "AMOUNT": to_minor_units(amount, currency),
+            "AMOUNT": exact_minor_units(amount, currency),
             "CURRENCY": currency,
         }
         if description:

@@ -79,6 +79,17 @@ def parse_form_body(body: bytes, charset: str = "utf-8") -> dict[str, str]:
     return fields
 
 
+def parse_utf8_or_latin1(body: bytes) -> dict[str, str]:
+    """A form body in UTF-8, or ISO-8859-1 from accounts still set to it.
+
+    ISO-8859-1 decodes any byte, so a body that is not form-encoded at all still fails.
+    """
+    try:
+        return parse_form_body(body, "utf-8")
+    except MalformedNotification:
+        return parse_form_body(body, "iso-8859-1")
+
+
 def find_raw_field(body: bytes, name: bytes) -> bytes | None:
     """The undecoded value of one field, e.g. to learn the charset before decoding."""
     for pair in body.split(b"&"):

@@ -44,8 +44,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..exceptions import InvalidData, MalformedNotification
-from ..money import from_minor_units
-from .base import Notification, Status, Verification, parse_form_body
+from ..money import from_minor_units, parse_minor_units
+from .base import Notification, Status, Verification, parse_utf8_or_latin1
 
 LIVE_SERVICE_URL = "https://pay.realexpayments.com/pay"
 SANDBOX_SERVICE_URL = "https://pay.sandbox.realexpayments.com/pay"
@@ -133,22 +133,6 @@ def parse_order_id(value: str) -> OrderId | None:
     )
 
 
-def _minor_units(value: object) -> int:
-    """AMOUNT as the HPP takes it: minor units, as int or a string of digits."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        units = value
-    elif isinstance(value, str) and _MINOR_UNITS.fullmatch(value.strip()):
-        units = int(value)
-    else:
-        raise InvalidData(
-            f"AMOUNT is in minor units, an int or a string of digits (1000 for 10.00 EUR), "
-            f"not {value!r}; billing.money.to_minor_units converts a Decimal"
-        )
-    if units <= 0:
-        raise InvalidData("AMOUNT must be positive")
-    return units
-
-
 def build_fields(
     fields: Mapping[str, object],
     *,
@@ -171,7 +155,7 @@ def build_fields(
         raise InvalidData("Global Payments needs an ORDER_ID (the shop's order reference)")
     if fields.get("AMOUNT") is None:
         raise InvalidData("Global Payments needs an AMOUNT (minor units)")
-    amount = _minor_units(fields["AMOUNT"])
+    amount = parse_minor_units(fields["AMOUNT"])
     currency = str(fields.get("CURRENCY") or "").strip().upper()
     if not _CURRENCY.fullmatch(currency):
         raise InvalidData("Global Payments needs a CURRENCY (ISO 4217 code)")
@@ -205,10 +189,7 @@ def parse_response(body: bytes) -> dict[str, str]:
     """Decode the response form: UTF-8, or ISO-8859-1 when it is not valid UTF-8."""
     if not body.strip():
         raise MalformedNotification("empty body")
-    try:
-        fields = parse_form_body(body, "utf-8")
-    except MalformedNotification:
-        fields = parse_form_body(body, "iso-8859-1")
+    fields = parse_utf8_or_latin1(body)
     if not fields.get("ORDER_ID") or not fields.get("RESULT"):
         raise MalformedNotification("not a Global Payments HPP response (ORDER_ID, RESULT)")
     return fields

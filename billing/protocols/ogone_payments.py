@@ -29,8 +29,8 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from ..exceptions import InvalidData, MalformedNotification
-from ..money import exponent, from_minor_units, to_decimal
-from .base import Notification, Status, parse_form_body
+from ..money import exponent, from_minor_units, parse_minor_units, to_decimal
+from .base import Notification, Status, parse_utf8_or_latin1
 
 LIVE_SERVICE_URL = "https://secure.ogone.com/ncol/prod/orderstandard_utf8.asp"
 TEST_SERVICE_URL = "https://ogone.test.v-psp.com/ncol/test/orderstandard_utf8.asp"
@@ -132,20 +132,6 @@ def upper_names(fields: Mapping[str, object]) -> dict[str, object]:
     return final
 
 
-def _minor_units(value: object) -> str:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise InvalidData(
-            "AMOUNT is in minor units, as Worldline defines it (1500 for 15.00 EUR): "
-            f"give an int or a string of digits, not {type(value).__name__}"
-        )
-    text = str(value).strip()
-    if not re.fullmatch(r"[0-9]+", text) or int(text) <= 0:
-        raise InvalidData(
-            f"AMOUNT must be a positive whole number of minor units (1500 for 15.00), not {text!r}"
-        )
-    return str(int(text))
-
-
 def build_fields(
     fields: Mapping[str, object],
     *,
@@ -173,7 +159,7 @@ def build_fields(
     if not re.fullmatch(r"[A-Z]{3}", currency):
         raise InvalidData("Worldline needs a CURRENCY (ISO 4217 code)")
     final = {k: str(v) for k, v in given.items() if v is not None and str(v) != ""}
-    final["AMOUNT"] = _minor_units(given["AMOUNT"])
+    final["AMOUNT"] = str(parse_minor_units(given["AMOUNT"]))
     final["CURRENCY"] = currency
     final["PSPID"] = pspid
     final["COMPLUS"] = TEST_MARKER if test else LIVE_MARKER
@@ -186,15 +172,6 @@ def expected_amount(fields: Mapping[str, str]) -> Decimal:
     return from_minor_units(fields["AMOUNT"], fields["CURRENCY"])
 
 
-def _decode(data: bytes) -> dict[str, str]:
-    try:
-        return parse_form_body(data, "utf-8")
-    except MalformedNotification:
-        # An account set to ISO-8859-1 sends its feedback in that charset; a body that
-        # is not form-encoded at all fails again here.
-        return parse_form_body(data, "iso-8859-1")
-
-
 def parse_feedback(data: bytes) -> dict[str, str]:
     """Decode a feedback (post-sale body or query string). Names keep their case.
 
@@ -203,7 +180,7 @@ def parse_feedback(data: bytes) -> dict[str, str]:
     """
     if not data.strip():
         raise MalformedNotification("empty feedback")
-    fields = _decode(data)
+    fields = parse_utf8_or_latin1(data)
     seen: set[str] = set()
     for name in fields:
         upper = name.upper()

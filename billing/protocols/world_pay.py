@@ -29,7 +29,7 @@ from urllib.parse import unquote_to_bytes
 
 from ..exceptions import InvalidData, MalformedNotification
 from ..money import quantize, to_decimal
-from .base import Notification, Status, parse_form_body
+from .base import Notification, Status, parse_utf8_or_latin1
 
 LIVE_SERVICE_URL = "https://secure.worldpay.com/wcc/purchase"
 TEST_SERVICE_URL = "https://secure-test.worldpay.com/wcc/purchase"
@@ -104,10 +104,7 @@ def parse_callback(body: bytes) -> dict[str, str]:
     """Decode a Payment Response body: UTF-8, or ISO-8859-1 for older installations."""
     if not body.strip():
         raise MalformedNotification("empty body")
-    try:
-        fields = parse_form_body(body, "utf-8")
-    except MalformedNotification:
-        fields = parse_form_body(body, "iso-8859-1")
+    fields = parse_utf8_or_latin1(body)
     if not fields.get("transStatus") or not fields.get("cartId"):
         raise MalformedNotification("not a Worldpay Payment Response (transStatus, cartId)")
     return fields
