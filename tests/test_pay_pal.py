@@ -305,3 +305,20 @@ def test_mismatch_after_payment_is_held_without_unpaying(
     assert payment.status == PaymentStatus.PAID
     assert "amount 99.00 instead of 10.00" in payment.review_reason
     assert NotificationLog.objects.order_by("pk").last().outcome == Outcome.HELD
+
+
+def test_repeated_pending_ipn_hits_the_ledger_key(
+    paypal_settings: Any, fake_paypal: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Pending may follow pending, so only the ledger's unique key stops the repeat."""
+    make_payment()
+    body = fake_paypal.send(ipn_body(status="Pending"))
+    post(body, django_capture_on_commit_callbacks)
+    post(body, django_capture_on_commit_callbacks)
+    outcomes = list(NotificationLog.objects.order_by("pk").values_list("outcome", flat=True))
+    assert outcomes == [Outcome.APPLIED, Outcome.DUPLICATE]
+    payment = Payment.objects.get()
+    assert payment.status == PaymentStatus.PENDING
+    assert payment.events.count() == 1
+    post(fake_paypal.send(ipn_body()), django_capture_on_commit_callbacks)
+    assert Payment.objects.get().status == PaymentStatus.PAID
