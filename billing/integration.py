@@ -87,7 +87,8 @@ class Integration:
         """A gateway URL: the settings override, else the local sandbox, else live or test."""
         if self.settings.get(key):
             return str(self.settings[key])
-        if conf.sandbox_enabled():
+        # Never for a live integration, whatever the settings say (checks also refuse it).
+        if conf.sandbox_enabled() and self.test_mode:
             from .sandbox.endpoints import sandbox_endpoint
 
             return sandbox_endpoint(self.slug, key)

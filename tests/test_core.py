@@ -302,3 +302,10 @@ def test_a_broken_integration_still_stores_the_request(monkeypatch: Any) -> None
     )
     assert response.status_code == 404
     assert bytes(NotificationLog.objects.get().body) == b"a=b"
+
+
+def test_a_live_integration_never_points_at_the_sandbox(merchant: Any) -> None:
+    merchant.BILLING_SANDBOX = True
+    assert "/sandbox/" in get_integration("pay_pal").service_url
+    merchant.MERCHANT_TEST_MODE = False
+    assert get_integration("pay_pal").service_url == pay_pal.LIVE_SERVICE_URL
