@@ -125,27 +125,47 @@ def encrypt(shop: Party, paypal: Party, fields: dict[str, str] = FIELDS, **kw: A
     )
 
 
+@dataclass(frozen=True)
+class Opened:
+    """A button as openssl read it: the signed DER, the content, the signer, openssl's words."""
+
+    signed: Path
+    content: bytes
+    signer: x509.Certificate
+    verify_stderr: bytes
+
+
+def open_button(blob: str | bytes, paypal: Party, folder: Path) -> Opened:
+    """Decrypt with PayPal's key, then verify the signature: openssl, outside the code."""
+    button = write(folder / "button.pem", blob)
+    paypal_cert = write(folder / "paypal_cert.pem", paypal.cert_pem)
+    paypal_key = write(folder / "paypal_key.pem", paypal.key_pem)
+    signed, content, signer = folder / "signed.der", folder / "content", folder / "signer.pem"
+    decrypted = openssl(
+        "smime", "-decrypt", "-binary", "-inform", "PEM", "-in", button,
+        "-recip", paypal_cert, "-inkey", paypal_key, "-out", signed,
+    )  # fmt: skip
+    assert decrypted.returncode == 0, decrypted.stderr
+    verified = openssl(
+        "smime", "-verify", "-noverify", "-binary", "-inform", "DER", "-in", signed,
+        "-signer", signer, "-out", content,
+    )  # fmt: skip
+    assert verified.returncode == 0, verified.stderr
+    return Opened(
+        signed=signed,
+        content=content.read_bytes(),
+        signer=x509.load_pem_x509_certificate(signer.read_bytes()),
+        verify_stderr=verified.stderr,
+    )
+
+
 def decrypt(blob: str | bytes, paypal: Party, signer: Party | None = None) -> dict[str, str]:
     """Read a button as PayPal would, with the openssl command line (outside the code)."""
     with tempfile.TemporaryDirectory() as folder:
-        tmp = Path(folder)
-        button = write(tmp / "button.pem", blob)
-        paypal_cert = write(tmp / "paypal_cert.pem", paypal.cert_pem)
-        paypal_key = write(tmp / "paypal_key.pem", paypal.key_pem)
-        signed, content, used = tmp / "signed.der", tmp / "content", tmp / "signer.pem"
-        decrypted = openssl(
-            "smime", "-decrypt", "-binary", "-inform", "PEM", "-in", button,
-            "-recip", paypal_cert, "-inkey", paypal_key, "-out", signed,
-        )  # fmt: skip
-        assert decrypted.returncode == 0, decrypted.stderr
-        verified = openssl(
-            "smime", "-verify", "-noverify", "-binary", "-inform", "DER", "-in", signed,
-            "-signer", used, "-out", content,
-        )  # fmt: skip
-        assert verified.returncode == 0, verified.stderr
-        if signer is not None:
-            assert x509.load_pem_x509_certificate(used.read_bytes()) == signer.cert
-        lines = content.read_bytes().decode("utf-8").split("\n")
+        opened = open_button(blob, paypal, Path(folder))
+    if signer is not None:
+        assert opened.signer == signer.cert
+    lines = opened.content.decode("utf-8").split("\n")
     return dict(line.split("=", 1) for line in lines)
 
 
@@ -238,31 +258,18 @@ def test_each_button_is_freshly_encrypted(shop: Party, paypal: Party) -> None:
 def test_openssl_decrypts_and_verifies_the_button(
     shop: Party, paypal: Party, tmp_path: Path
 ) -> None:
-    button = write(tmp_path / "button.pem", encrypt(shop, paypal))
-    paypal_cert = write(tmp_path / "paypal_cert.pem", paypal.cert_pem)
-    paypal_key = write(tmp_path / "paypal_key.pem", paypal.key_pem)
-    signed, content, signer = tmp_path / "signed.der", tmp_path / "content", tmp_path / "signer"
-
-    decrypted = openssl(
-        "smime", "-decrypt", "-binary", "-inform", "PEM", "-in", button,
-        "-recip", paypal_cert, "-inkey", paypal_key, "-out", signed,
-    )  # fmt: skip
-    assert decrypted.returncode == 0, decrypted.stderr
-    verified = openssl(
-        "smime", "-verify", "-noverify", "-binary", "-inform", "DER", "-in", signed,
-        "-signer", signer, "-out", content,
-    )  # fmt: skip
-    assert verified.returncode == 0, verified.stderr
-    assert b"Verification successful" in verified.stderr
+    opened = open_button(encrypt(shop, paypal), paypal, tmp_path)
+    assert b"Verification successful" in opened.verify_stderr
     # The content was embedded (no -content given) and is exactly the expected lines.
-    assert content.read_bytes() == EXPECTED_LINES
-    assert x509.load_pem_x509_certificate(signer.read_bytes()) == shop.cert
+    assert opened.content == EXPECTED_LINES
+    assert opened.signer == shop.cert
 
+    button = tmp_path / "button.pem"
     printed = openssl("cms", "-cmsout", "-print", "-inform", "PEM", "-in", button)
     assert printed.returncode == 0, printed.stderr
     assert b"pkcs7-envelopedData" in printed.stdout
     assert b"aes-128-cbc" in printed.stdout
-    signed_printed = openssl("cms", "-cmsout", "-print", "-inform", "DER", "-in", signed)
+    signed_printed = openssl("cms", "-cmsout", "-print", "-inform", "DER", "-in", opened.signed)
     assert b"pkcs7-signedData" in signed_printed.stdout
     assert b"sha256" in signed_printed.stdout
 
