@@ -1,16 +1,25 @@
 """Off-site payment integrations for Django.
 
 ``from billing import get_integration, Integration`` works before Django's app
-registry is ready: both names are resolved on first use.
+registry is ready: both names are resolved on first use. The errors import nothing
+of Django and are plain attributes.
 """
 
 from typing import TYPE_CHECKING, Any
+
+from .exceptions import BillingError, IntegrationModuleNotFound, IntegrationNotConfigured
 
 if TYPE_CHECKING:
     from .integration import Integration
     from .registry import get_integration
 
-__all__ = ["Integration", "get_integration"]
+__all__ = [
+    "BillingError",
+    "Integration",
+    "IntegrationModuleNotFound",
+    "IntegrationNotConfigured",
+    "get_integration",
+]
 
 
 def __getattr__(name: str) -> Any:

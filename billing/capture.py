@@ -1,7 +1,8 @@
 """Step 1: store the inbound request as received, before anything trusts it."""
 
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from urllib.parse import quote
 
 from django.http import HttpRequest
 
@@ -11,24 +12,58 @@ from .models import NotificationLog
 REDACTED = "[redacted]"
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-csrftoken"})
 _SECRET_WORDS = ("secret", "token", "password", "api-key", "apikey")
+# Signature and password headers by their usual suffixes (X-Hub-Signature, X-Sig, X-Pw).
+_SECRET_SUFFIXES = ("signature", "-sig", "-pw")
 # The range of NotificationLog.declared_length (a BigIntegerField).
 _MIN_BIGINT, _MAX_BIGINT = -(2**63), 2**63 - 1
+# PostgreSQL text and jsonb cannot hold NUL; a URL may carry it percent-encoded.
+_NUL = "\x00"
 
 
-def redact_headers(request: HttpRequest) -> dict[str, str]:
+def _max_length(field: str) -> int:
+    length = getattr(NotificationLog._meta.get_field(field), "max_length", None)
+    assert isinstance(length, int)
+    return length
+
+
+def _escape_nul(text: str) -> str:
+    """Header text with NUL written as ``\\x00``: storable, and still shows what came."""
+    return text.replace(_NUL, "\\x00")
+
+
+def _url_text(text: str) -> str:
+    """A path or query string with NUL percent-encoded: the same URL, storable."""
+    return text.replace(_NUL, quote(_NUL))
+
+
+def _is_secret_header(lower: str) -> bool:
+    return (
+        lower in _SECRET_HEADERS
+        or any(word in lower for word in _SECRET_WORDS)
+        or lower.endswith(_SECRET_SUFFIXES)
+    )
+
+
+def redact_headers(request: HttpRequest, keep: Collection[str] = ()) -> dict[str, str]:
+    """Headers as received, minus secrets; ``keep`` names headers an integration needs
+    to verify the stored request again (e.g. a webhook's signature)."""
+    kept = {name.lower() for name in keep}
     headers = {}
     for name, value in request.headers.items():
         lower = name.lower()
-        secret = lower in _SECRET_HEADERS or any(word in lower for word in _SECRET_WORDS)
-        headers[name] = REDACTED if secret else value
+        secret = lower not in kept and _is_secret_header(lower)
+        headers[_escape_nul(name)] = REDACTED if secret else _escape_nul(value)
     return headers
 
 
 def _valid_ip(value: str) -> str | None:
+    """A plain address; an IPv6 zone (``fe80::1%eth0``) names the receiver's interface,
+    not the sender, and the database's inet type refuses it."""
     try:
-        return str(ipaddress.ip_address(value.strip()))
+        address = ipaddress.ip_address(value.strip().split("%", 1)[0])
     except ValueError:
         return None
+    return str(address)
 
 
 def client_address(request: HttpRequest) -> str | None:
@@ -58,15 +93,20 @@ def store(
     integration: str,
     kind: str,
     redact: Callable[[bytes], bytes] | None = None,
+    keep_headers: Collection[str] = (),
 ) -> NotificationLog:
-    """Store the request; redact replaces secrets a gateway puts in the body (e.g. a password)."""
+    """Store the request. ``redact`` replaces secrets a gateway puts in the request (e.g. a
+    password); it is applied to the body, truncated or not, and to the query string."""
     limit = conf.max_body_bytes()
     if request.method in ("GET", "HEAD"):
         body, truncated = b"", False
     else:
         body, truncated = read_body(request, limit)
-    if redact is not None and not truncated:
+    query = request.META.get("QUERY_STRING", "")
+    if redact is not None:
         body = redact(body)
+        if query:
+            query = redact(query.encode("utf-8")).decode("utf-8", errors="replace")
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or len(body))
     except ValueError:
@@ -75,13 +115,15 @@ def store(
     if declared is not None and not _MIN_BIGINT <= declared <= _MAX_BIGINT:
         declared = None  # a bogus header must not stop the request from being stored
     return NotificationLog.objects.create(
-        integration=integration[:50],
+        integration=integration[: _max_length("integration")],
         kind=kind,
-        method=(request.method or "")[:8],
-        path=request.path,
-        query_string=request.META.get("QUERY_STRING", ""),
-        content_type=request.META.get("CONTENT_TYPE", "")[:255],
-        headers=redact_headers(request),
+        method=_escape_nul(request.method or "")[: _max_length("method")],
+        path=_url_text(request.path),
+        query_string=_url_text(query),
+        content_type=_escape_nul(request.META.get("CONTENT_TYPE", ""))[
+            : _max_length("content_type")
+        ],
+        headers=redact_headers(request, keep_headers),
         body=body,
         declared_length=declared,
         truncated=truncated or too_large,

@@ -41,6 +41,27 @@ def max_verify_attempts() -> int:
     return int(getattr(settings, "BILLING_MAX_VERIFY_ATTEMPTS", 8))
 
 
+def retry_base_seconds() -> float:
+    """The first retry's delay; each further one doubles it (capped at six hours)."""
+    return float(getattr(settings, "BILLING_RETRY_BASE_SECONDS", 30.0))
+
+
+def lease_seconds() -> float:
+    """How long a worker's claim on a notification lasts before another may take it."""
+    return float(getattr(settings, "BILLING_LEASE_SECONDS", 300.0))
+
+
+def recovery_interval() -> float:
+    """Seconds between automatic recovery sweeps, per process."""
+    return float(getattr(settings, "BILLING_RECOVERY_INTERVAL", 60.0))
+
+
+def retention_days() -> int | None:
+    """Days after which settled payer data and return rows are pruned; None keeps them."""
+    days = getattr(settings, "BILLING_RETENTION_DAYS", None)
+    return None if days is None else int(days)
+
+
 def task_backend_alias() -> str:
     return str(getattr(settings, "BILLING_TASK_BACKEND", "default"))
 

@@ -31,3 +31,7 @@ class PaymentConflict(BillingError):
 
 class InvalidData(BillingError, ValueError):
     """Fields given to an integration are missing or out of range."""
+
+
+class ReceiverFailed(BillingError):
+    """A signal receiver raised: the payment's change is rolled back and retried."""

@@ -13,10 +13,20 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 
 from . import conf
-from .exceptions import IntegrationNotConfigured, PaymentConflict
+
+# IntegrationModuleNotFound is imported from here by the seed's users.
+from .exceptions import IntegrationModuleNotFound, IntegrationNotConfigured, PaymentConflict
 from .http import get_client
 from .models import NotificationLog, Payment, PaymentStatus
 from .protocols.base import Notification, Verification
+from .receivers import same_account
+
+__all__ = [
+    "Integration",
+    "IntegrationModuleNotFound",
+    "IntegrationNotConfigured",
+    "PaymentTerms",
+]
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,12 @@ class Integration:
     # Methods besides POST that the gateway uses for notifications (e.g. GET).
     notify_methods: ClassVar[tuple[str, ...]] = ()
     default_fields: ClassVar[Mapping[str, str]] = {}
+    # MERCHANT_SETTINGS keys holding secrets: masked in Django's error reports whatever
+    # they are called (SHA_IN matches none of Django's own patterns).
+    secret_settings: ClassVar[tuple[str, ...]] = ()
+    # Request headers the notification is verified by (a webhook signature): stored as
+    # received, where headers that look like signatures or passwords are redacted.
+    verified_headers: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         self.settings: dict[str, Any] = self._load_settings()
@@ -243,4 +259,4 @@ class Integration:
         """Use a verifiable return (e.g. PayPal PDT) like a notification; default: nothing."""
 
     def receiver_matches(self, payment: Payment, notification: Notification) -> bool:
-        return notification.receiver.casefold() == payment.receiver.casefold()
+        return same_account(notification.receiver, payment.receiver)

@@ -86,7 +86,12 @@ class NotificationLog(models.Model):
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Set while a worker processes the row; a row whose lease ran out unfinished (the
+    # worker was killed) is taken up again by billing.recovery.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Set when retention removed the payer data (body, headers, query, address).
+    pruned_at = models.DateTimeField(null=True, blank=True)
     reference = models.CharField(max_length=127, blank=True, db_index=True)
     transaction_id = models.CharField(max_length=127, blank=True, db_index=True)
     payment = models.ForeignKey(
@@ -123,3 +128,12 @@ class PaymentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payment_id} {self.event_key}: {self.from_status} -> {self.to_status}"
+
+
+class RecoverySchedule(models.Model):
+    """One row: when the next recovery sweep is due, so a deployment queues one, not many."""
+
+    next_run_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"next recovery sweep: {self.next_run_at or 'none scheduled'}"

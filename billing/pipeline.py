@@ -1,18 +1,36 @@
-"""Steps 3-7 of a notification: verify, bind, apply once, transition, signal on commit.
+"""Steps 3-7 of a notification: verify, bind, apply once, transition, signal.
 
 Runs from the stored raw request only, so it can be re-run at any time; re-running
 an applied notification finds its event in the ledger and changes nothing.
+
+Signals are sent inside the transaction that applies the event: a receiver's own
+writes commit together with the payment's new state, exactly once. A receiver that
+raises rolls both back, and the notification is retried like any transient failure,
+so the payment and the shop never disagree.
 """
 
 import logging
-from datetime import timedelta
-from functools import partial
+from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    transaction,
+)
+from django.db.models import F, Q
+from django.dispatch import Signal
 from django.utils import timezone
 
 from . import conf
-from .exceptions import BillingError, MalformedNotification, VerificationUnavailable
+from .exceptions import (
+    BillingError,
+    MalformedNotification,
+    ReceiverFailed,
+    VerificationUnavailable,
+)
 from .integration import Integration
 from .models import NotificationLog, Outcome, Payment, PaymentEvent, PaymentStatus, Verdict
 from .money import format_amount
@@ -34,31 +52,77 @@ ALLOWED: dict[str, frozenset[str]] = {
     PaymentStatus.FAILED: frozenset({Status.PAID}),
     PaymentStatus.CANCELLED: frozenset({Status.PAID, Status.FAILED}),
     PaymentStatus.PAID: frozenset({Status.REFUNDED, Status.REVERSED}),
-    PaymentStatus.REVERSED: frozenset({Status.PAID, Status.REFUNDED}),
+    PaymentStatus.REVERSED: frozenset({Status.PAID, Status.REINSTATED, Status.REFUNDED}),
     PaymentStatus.REFUNDED: frozenset(),
     PaymentStatus.REVIEW: frozenset(),
 }
+# The payment state a notification's status moves to, where the two differ.
+RESULTING_STATE = {Status.REINSTATED: PaymentStatus.PAID}
 UNSUCCESSFUL = frozenset({Status.FAILED, Status.CANCELLED})
+# The database went away or was busy ("database is locked"): worth another attempt.
+TRANSIENT = (OperationalError, InterfaceError)
+# What process() answers when another worker holds the notification's lease.
+BUSY = "busy"
+_MAX_RETRY_DELAY = 6 * 3600
 
 
 def process(log_id: int) -> str:
     """Process one stored notification; returns its outcome."""
-    log = NotificationLog.objects.get(pk=log_id)
-    log.attempts += 1
+    return run(log_id)[0]
+
+
+def run(log_id: int) -> tuple[str, datetime | None]:
+    """Process one stored notification: its outcome, and when to retry it (or None)."""
+    log = _claim(log_id)
+    if log is None:
+        return BUSY, None
+    if log.pruned_at is not None:  # the request is gone; its recorded outcome stands
+        NotificationLog.objects.filter(pk=log.pk).update(lease_expires_at=None)
+        return log.outcome, None
+    try:
+        outcome = _process(log)
+    except (*TRANSIENT, ReceiverFailed) as exc:
+        outcome = _retry_after_fault(log, exc)
+    return outcome, log.next_attempt_at if outcome == Outcome.RETRY else None
+
+
+def _claim(log_id: int) -> NotificationLog | None:
+    """Take the notification's lease and count the attempt, unless a live worker has it."""
+    now = timezone.now()
+    claimed = (
+        NotificationLog.objects.filter(pk=log_id)
+        .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
+        .update(
+            lease_expires_at=now + timedelta(seconds=conf.lease_seconds()),
+            attempts=F("attempts") + 1,
+        )
+    )
+    if not claimed:
+        if not NotificationLog.objects.filter(pk=log_id).exists():
+            raise NotificationLog.DoesNotExist(f"no notification {log_id}")
+        return None
+    return NotificationLog.objects.get(pk=log_id)
+
+
+def _process(log: NotificationLog) -> str:
     try:
         integration = get_integration(log.integration)
         fields = integration.parse_notification(log)
         try:
             verdict = integration.verify(log, fields)
         except VerificationUnavailable as exc:
+            log.verification = Verdict.UNKNOWN
             return _retry_later(log, str(exc))
         log.verification = verdict
         if verdict is not Verification.VALID:
             return _finish(log, Outcome.REJECTED, "the gateway did not confirm this notification")
         notification = integration.to_notification(fields)
+        _check_storable(notification)
         log.reference = notification.reference[:127]
         log.transaction_id = notification.transaction_id[:127]
         return _apply_and_finish(integration, notification, log)
+    except (*TRANSIENT, ReceiverFailed):
+        raise
     except MalformedNotification as exc:
         return _finish(log, Outcome.REJECTED, str(exc))
     except BillingError as exc:
@@ -66,6 +130,12 @@ def process(log_id: int) -> str:
     except Exception as exc:  # recorded, never lost; the traceback goes to the logger
         logger.exception("notification %s failed", log.pk)
         return _finish(log, Outcome.ERROR, f"internal error: {type(exc).__name__}")
+
+
+def _check_storable(n: Notification) -> None:
+    """Text columns cannot hold NUL (PostgreSQL refuses it); no gateway sends one."""
+    if any("\x00" in value for value in (n.reference, n.transaction_id, n.receiver, n.currency)):
+        raise MalformedNotification("the notification contains NUL characters")
 
 
 def mismatches(integration: Integration, payment: Payment, n: Notification) -> list[str]:
@@ -80,7 +150,7 @@ def mismatches(integration: Integration, payment: Payment, n: Notification) -> l
     if n.currency.upper() != payment.currency.upper():
         problems.append(f"currency {n.currency!r} instead of {payment.currency}")
     asked = format_amount(payment.amount, payment.currency)
-    if n.status is Status.PAID and n.amount != payment.amount:
+    if n.status in (Status.PAID, Status.REINSTATED) and n.amount != payment.amount:
         problems.append(f"amount {n.amount} instead of {asked}")
     if n.status in (Status.REFUNDED, Status.REVERSED) and (
         n.amount is None or abs(n.amount) > payment.amount
@@ -90,7 +160,7 @@ def mismatches(integration: Integration, payment: Payment, n: Notification) -> l
 
 
 def _apply_and_finish(integration: Integration, n: Notification, log: NotificationLog) -> str:
-    """Apply and record the outcome in one transaction, so the ledger and the log agree."""
+    """Apply, signal and record the outcome in one transaction: all of it or none."""
     try:
         with transaction.atomic():
             outcome, error = apply(integration, n, log)
@@ -104,33 +174,22 @@ def apply(integration: Integration, n: Notification, log: NotificationLog) -> tu
     """Bind the notification to its payment and apply it at most once.
 
     Raises IntegrityError when the event is already in the ledger and the state
-    machine alone did not tell (the caller reports it as a duplicate).
+    machine alone did not tell (the caller reports it as a duplicate), and
+    ReceiverFailed when a signal receiver raised (the caller's transaction rolls back).
     """
     if n.status is Status.UNKNOWN or not n.transaction_id:
         return Outcome.IGNORED, f"gateway status {n.gateway_status!r} changes no payment"
     # No savepoint: a failed ledger INSERT aborts the caller's transaction on purpose.
     with transaction.atomic(savepoint=False):
-        # The row lock serialises concurrent deliveries; the ledger's unique key
-        # makes a second application impossible even without it.
-        payment = (
-            Payment.objects.select_for_update()
-            .filter(integration=integration.slug, reference=n.reference)
-            .first()
-        )
+        payment = _lock(integration, n.reference)
         if payment is None:
             return Outcome.HELD, f"no payment with reference {n.reference!r}"
         log.payment = payment
         problems = mismatches(integration, payment, n)
-        old = payment.status
-        if problems:
-            # A pending payment waits for a person; a settled one keeps its state.
-            new = PaymentStatus.REVIEW if old == PaymentStatus.PENDING else old
-        elif n.status in ALLOWED[old]:
-            new = n.status
-        elif PaymentEvent.objects.filter(payment=payment, event_key=n.event_key).exists():
-            return Outcome.DUPLICATE, ""
-        else:
-            return Outcome.STALE, f"{n.gateway_status} cannot follow {old}"
+        decision = _decide(payment, n, problems)
+        if isinstance(decision, tuple):
+            return decision
+        old, new = payment.status, decision
         PaymentEvent.objects.create(
             payment=payment,
             event_key=n.event_key,
@@ -142,8 +201,7 @@ def apply(integration: Integration, n: Notification, log: NotificationLog) -> tu
             payment.status = new
             payment.review_reason = "; ".join(problems)
             payment.save(update_fields=["status", "review_reason", "updated_at"])
-            if new != old:
-                _on_commit_changed(integration, payment, old, n)
+            _emit(integration, payment, old, n, first_paid=False)
             return Outcome.HELD, payment.review_reason
         first_paid = new == PaymentStatus.PAID and payment.paid_at is None
         payment.status = new
@@ -151,33 +209,64 @@ def apply(integration: Integration, n: Notification, log: NotificationLog) -> tu
             payment.transaction_id = n.transaction_id[:127]
             payment.paid_at = payment.paid_at or timezone.now()
         payment.save(update_fields=["status", "transaction_id", "paid_at", "updated_at"])
-        if old != new:
-            _on_commit_changed(integration, payment, old, n)
-        sender = type(integration)
-        if first_paid:
-            transaction.on_commit(
-                partial(transaction_was_successful.send, sender=sender, type=new, response=n)
-            )
-        elif new in UNSUCCESSFUL and old != new:
-            transaction.on_commit(
-                partial(transaction_was_unsuccessful.send, sender=sender, type=new, response=n)
-            )
+        _emit(integration, payment, old, n, first_paid=first_paid)
     return Outcome.APPLIED, ""
 
 
-def _on_commit_changed(
-    integration: Integration, payment: Payment, old: str, n: Notification
-) -> None:
-    transaction.on_commit(
-        partial(
-            payment_status_changed.send,
-            sender=type(integration),
-            payment=payment,
-            old_status=old,
-            new_status=payment.status,
-            notification=n,
-        )
+def _lock(integration: Integration, reference: str) -> Payment | None:
+    """The payment row, locked: concurrent deliveries of one payment queue up here (the
+    ledger's unique key would make a second application impossible even without it)."""
+    return (
+        Payment.objects.select_for_update()
+        .filter(integration=integration.slug, reference=reference)
+        .first()
     )
+
+
+def _decide(payment: Payment, n: Notification, problems: list[str]) -> str | tuple[str, str]:
+    """The payment's next state, or the outcome when nothing is to be recorded."""
+    old = payment.status
+    if problems:
+        # A pending payment waits for a person; a settled one keeps its state.
+        return PaymentStatus.REVIEW if old == PaymentStatus.PENDING else old
+    if n.status in ALLOWED[old]:
+        return RESULTING_STATE.get(n.status, n.status)
+    if PaymentEvent.objects.filter(payment=payment, event_key=n.event_key).exists():
+        return Outcome.DUPLICATE, ""
+    return Outcome.STALE, f"{n.gateway_status} cannot follow {old}"
+
+
+def _emit(
+    integration: Integration, payment: Payment, old: str, n: Notification, *, first_paid: bool
+) -> None:
+    """The signals of one transition, inside the applying transaction."""
+    new = payment.status
+    if new == old:
+        return
+    sender = type(integration)
+    _send(
+        payment_status_changed,
+        sender=sender,
+        payment=payment,
+        old_status=old,
+        new_status=new,
+        notification=n,
+    )
+    if first_paid:
+        _send(transaction_was_successful, sender=sender, type=new, response=n)
+    elif new in UNSUCCESSFUL:
+        _send(transaction_was_unsuccessful, sender=sender, type=new, response=n)
+
+
+def _send(signal: Signal, **kwargs: object) -> None:
+    """Every receiver runs; if any raised, ReceiverFailed rolls the whole change back."""
+    failed = [
+        f"{getattr(receiver, '__qualname__', receiver)} raised {type(result).__name__}"
+        for receiver, result in signal.send_robust(**kwargs)
+        if isinstance(result, Exception)
+    ]
+    if failed:  # send_robust has logged each traceback
+        raise ReceiverFailed("signal receiver failed: " + "; ".join(failed))
 
 
 def _finish(log: NotificationLog, outcome: str, error: str) -> str:
@@ -185,13 +274,14 @@ def _finish(log: NotificationLog, outcome: str, error: str) -> str:
     log.error = error
     log.processed_at = timezone.now()
     log.next_attempt_at = None
+    log.lease_expires_at = None
     log.save(
         update_fields=[
             "outcome",
             "error",
             "processed_at",
             "next_attempt_at",
-            "attempts",
+            "lease_expires_at",
             "verification",
             "reference",
             "transaction_id",
@@ -202,22 +292,36 @@ def _finish(log: NotificationLog, outcome: str, error: str) -> str:
     return outcome
 
 
+def _retry_after_fault(log: NotificationLog, exc: Exception) -> str:
+    """A transient failure (database, a receiver): record a retry if the database lets us.
+
+    If even that fails, the row keeps its lease; when the lease runs out, recovery
+    takes it up again. Either way it is never left as a final error.
+    """
+    if not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()  # reconnect on the next query
+    reason = str(exc) if isinstance(exc, ReceiverFailed) else f"{type(exc).__name__}: {exc}"
+    logger.warning("notification %s: %s; retrying", log.pk, reason)
+    try:
+        return _retry_later(log, reason[:500])
+    except DatabaseError:
+        logger.exception("notification %s: could not record the retry", log.pk)
+        raise
+
+
 def _retry_later(log: NotificationLog, reason: str) -> str:
-    """The gateway could not be asked: never accept, ask again later."""
-    log.verification = Verdict.UNKNOWN
+    """Not decided yet (the gateway could not be asked, the database failed): try again."""
     if log.attempts >= conf.max_verify_attempts():
         return _finish(log, Outcome.ERROR, f"gave up after {log.attempts} attempts: {reason}")
-    delay = timedelta(seconds=min(30 * 2 ** (log.attempts - 1), 6 * 3600))
+    delay = min(conf.retry_base_seconds() * 2 ** (log.attempts - 1), _MAX_RETRY_DELAY)
     log.outcome = Outcome.RETRY
     log.error = reason
-    log.next_attempt_at = timezone.now() + delay
-    log.save(update_fields=["outcome", "error", "next_attempt_at", "attempts", "verification"])
-    logger.warning(
-        "notification %s: verification unavailable, retry at %s", log.pk, log.next_attempt_at
+    log.next_attempt_at = timezone.now() + timedelta(seconds=delay)
+    log.lease_expires_at = None
+    log.save(
+        update_fields=["outcome", "error", "next_attempt_at", "lease_expires_at", "verification"]
     )
-    from .tasks import enqueue
-
-    enqueue(log.pk, run_after=log.next_attempt_at)
+    logger.warning("notification %s: not decided, retry at %s", log.pk, log.next_attempt_at)
     return Outcome.RETRY
 
 

@@ -3,7 +3,7 @@
 import logging
 from urllib.parse import quote
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
@@ -13,7 +13,7 @@ from .exceptions import BillingError, MalformedNotification
 from .integration import Integration
 from .models import NotificationLog, Outcome, Payment
 from .registry import get_integration
-from .tasks import enqueue
+from .tasks import enqueue, tick_from_request
 
 logger = logging.getLogger("billing.views")
 
@@ -23,6 +23,29 @@ def _reject(log: NotificationLog, status: int, message: str) -> HttpResponse:
     log.error = message
     log.save(update_fields=["outcome", "error"])
     return HttpResponse(message + "\n", status=status, content_type="text/plain; charset=utf-8")
+
+
+def _unavailable() -> HttpResponse:
+    """Nothing was stored: a 5xx makes the gateway send the notification again."""
+    response = HttpResponse(
+        b"temporarily unable to store the notification\n",
+        status=503,
+        content_type="text/plain; charset=utf-8",
+    )
+    response["Retry-After"] = "30"
+    return response
+
+
+def _store(
+    request: HttpRequest, slug: str, kind: str, gateway: Integration | None
+) -> NotificationLog | None:
+    redact = gateway.redact_body if gateway is not None else None
+    keep = gateway.verified_headers if gateway is not None else ()
+    try:
+        return capture.store(request, slug, kind, redact=redact, keep_headers=keep)
+    except DatabaseError:
+        logger.exception("could not store a %s request for %r", kind, slug)
+        return None
 
 
 def _integration_or_none(slug: str) -> Integration | None:
@@ -41,8 +64,9 @@ def _integration_or_none(slug: str) -> Integration | None:
 def notify(request: HttpRequest, integration: str) -> HttpResponse:
     """Store first, check the body can be read, queue processing, answer the gateway."""
     gateway = _integration_or_none(integration)
-    redact = gateway.redact_body if gateway is not None else None
-    log = capture.store(request, integration, kind="notify", redact=redact)
+    log = _store(request, integration, "notify", gateway)
+    if log is None:
+        return _unavailable()
     if gateway is None:
         return _reject(log, 404, f"no configured integration {integration!r}")
     if request.method not in ("POST", *gateway.notify_methods):
@@ -58,13 +82,15 @@ def notify(request: HttpRequest, integration: str) -> HttpResponse:
         return _reject(log, 400, "malformed notification")
     try:
         enqueue(log.pk)
-    except Exception:  # stored already; `billing_process --pending` picks it up
+    except Exception:  # stored already: the recovery sweep queues it again
         logger.exception("could not queue notification %s", log.pk)
     try:
-        return gateway.acknowledge(log, request)
+        response = gateway.acknowledge(log, request)
     except Exception:  # stored and queued: acknowledge plainly rather than fail
         logger.exception("could not build the answer to notification %s", log.pk)
-        return HttpResponse(b"", content_type="text/plain")
+        response = HttpResponse(b"", content_type="text/plain")
+    tick_from_request()
+    return response
 
 
 def _payment_for(gateway: Integration, request: HttpRequest) -> Payment | None:
@@ -79,11 +105,15 @@ def _payment_for(gateway: Integration, request: HttpRequest) -> Payment | None:
 def return_view(request: HttpRequest, integration: str) -> HttpResponse:
     """The customer is back. The page shows state; only verified data ever changes it."""
     gateway = _integration_or_none(integration)
-    redact = gateway.redact_body if gateway is not None else None
-    log = capture.store(request, integration, kind="return", redact=redact)
+    log = _store(request, integration, "return", gateway)
     if gateway is None:
-        return _reject(log, 404, f"no configured integration {integration!r}")
-    gateway.handle_return(log)
+        message = f"no configured integration {integration!r}"
+        if log is None:
+            return HttpResponse(message + "\n", status=404, content_type="text/plain")
+        return _reject(log, 404, message)
+    if log is not None:  # the customer still sees the page; the notification decides
+        gateway.handle_return(log)
+    tick_from_request()
     return _customer_page(request, gateway, "return")
 
 

@@ -25,6 +25,9 @@ class Status(enum.StrEnum):
     CANCELLED = "cancelled"
     REFUNDED = "refunded"
     REVERSED = "reversed"
+    # A reversal the gateway took back (PayPal's Canceled_Reversal): paid again, but only
+    # ever after a reversal, never from pending.
+    REINSTATED = "reinstated"
     REVIEW = "review"  # held: authentic but not matching what the shop asked for
     UNKNOWN = "unknown"  # a gateway status this library does not map
 

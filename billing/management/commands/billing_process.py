@@ -1,5 +1,6 @@
 """Re-run notifications from their stored raw requests."""
 
+from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -8,6 +9,7 @@ from django.utils import timezone
 
 from billing.models import NotificationLog, Outcome
 from billing.pipeline import process
+from billing.recovery import stale_ids
 
 
 class Command(BaseCommand):
@@ -17,9 +19,18 @@ class Command(BaseCommand):
         parser.add_argument("ids", nargs="*", type=int, help="notification log ids")
         parser.add_argument("--due", action="store_true", help="retries whose time has come")
         parser.add_argument("--pending", action="store_true", help="never processed")
+        parser.add_argument(
+            "--stale",
+            action="store_true",
+            help="unfinished ones nobody works on (killed workers, lost tasks, due retries)",
+        )
 
-    def handle(self, *args: Any, ids: list[int], due: bool, pending: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, ids: list[int], due: bool, pending: bool, stale: bool, **options: Any
+    ) -> None:
         query = Q(pk__in=ids)
+        if stale:
+            query |= Q(pk__in=stale_ids(timezone.now(), grace=timedelta(0), limit=100_000))
         if due:
             query |= Q(outcome=Outcome.RETRY, next_attempt_at__lte=timezone.now())
         if pending:
