@@ -1,11 +1,15 @@
 """Admin for payments and the notification log, with re-verify and re-process actions."""
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from .models import NotificationLog, Outcome, Payment, PaymentEvent, Verdict
 from .pipeline import process
+from .recovery import unfinished_counts
 
 
 class PaymentEventInline(admin.TabularInline):
@@ -52,6 +56,27 @@ class NotificationLogAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """Say what waits longer than it should, and what runs it, on the log's first page."""
+        counts = unfinished_counts(timezone.now())
+        if counts["overdue"]:
+            self.message_user(
+                request,
+                f"{counts['overdue']} notification(s) are overdue: no worker has finished them. "
+                "Check that your task workers run, or run `manage.py billing_process --stale`.",
+                messages.WARNING,
+            )
+        if counts["error"]:
+            self.message_user(
+                request,
+                f"{counts['error']} notification(s) ended in error: filter by outcome, fix the "
+                "cause, then re-process them (the action below is safe to repeat).",
+                messages.WARNING,
+            )
+        return super().changelist_view(request, extra_context)
 
     def _run(self, request: HttpRequest, logs: QuerySet[NotificationLog]) -> None:
         outcomes = [process(log.pk) for log in logs.filter(kind__in=("notify", "pdt"))]

@@ -1,4 +1,9 @@
-"""Signals, sent after the database transaction that changed the payment commits."""
+"""Signals, sent inside the database transaction that changes the payment.
+
+A receiver's writes commit with the payment's new state, exactly once; a receiver that
+raises rolls the change back and the notification is retried (see billing.pipeline).
+Side effects outside the database belong in ``transaction.on_commit``.
+"""
 
 from django.dispatch import Signal
 

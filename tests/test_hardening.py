@@ -371,3 +371,15 @@ def test_seed_import_paths() -> None:
     from billing.integration import IntegrationModuleNotFound, IntegrationNotConfigured
 
     assert (a, b) == (IntegrationModuleNotFound, IntegrationNotConfigured)
+
+
+def test_the_admin_says_when_notifications_are_overdue(
+    admin_client: Client, shop: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(views, "enqueue", lambda *a, **k: None)
+    notify(shop.send(ipn_body()))
+    page = admin_client.get("/admin/billing/notificationlog/").content.decode()
+    assert "overdue" not in page  # queued a moment ago: not overdue yet
+    _age(NotificationLog.objects.get(), 3600)
+    page = admin_client.get("/admin/billing/notificationlog/").content.decode()
+    assert "1 notification(s) are overdue" in page and "billing_process --stale" in page
