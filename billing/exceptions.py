@@ -35,3 +35,7 @@ class InvalidData(BillingError, ValueError):
 
 class ReceiverFailed(BillingError):
     """A signal receiver raised: the payment's change is rolled back and retried."""
+
+
+class ReviewError(BillingError):
+    """A review decision that cannot be taken (not held, or already decided)."""

@@ -3,6 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .money import format_amount
 from .protocols.base import Status, Verification
 
 
@@ -41,9 +42,11 @@ class Payment(models.Model):
             )
         ]
         indexes = [models.Index(fields=["status"])]
+        permissions = [("review_payment", "Can resolve payments held for review")]
 
     def __str__(self) -> str:
-        return f"{self.integration}:{self.reference} {self.amount} {self.currency} {self.status}"
+        amount = format_amount(self.amount, self.currency)
+        return f"{self.integration}:{self.reference} {amount} {self.currency} {self.status}"
 
 
 class Verdict(models.TextChoices):
@@ -93,6 +96,11 @@ class NotificationLog(models.Model):
     # Set when retention removed the payer data (body, headers, query, address).
     pruned_at = models.DateTimeField(null=True, blank=True)
     reference = models.CharField(max_length=127, blank=True, db_index=True)
+    # What the request says its order is, before (or without) verification: for finding
+    # "why is order X stuck", never for deciding anything.
+    claimed_reference = models.CharField(
+        max_length=127, blank=True, db_index=True, help_text=_("unverified")
+    )
     transaction_id = models.CharField(max_length=127, blank=True, db_index=True)
     payment = models.ForeignKey(
         Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
@@ -116,6 +124,9 @@ class PaymentEvent(models.Model):
     notification = models.ForeignKey(
         NotificationLog, null=True, on_delete=models.SET_NULL, related_name="events"
     )
+    # A person's decision (billing.review): who took it, and why.
+    actor = models.CharField(max_length=150, blank=True)
+    note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -128,6 +139,26 @@ class PaymentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payment_id} {self.event_key}: {self.from_status} -> {self.to_status}"
+
+
+class ProcessingAttempt(models.Model):
+    """A run of a notification that did not decide it: a retry, or a re-run after its
+    outcome was settled (which stays on the log as it first was)."""
+
+    notification = models.ForeignKey(
+        NotificationLog, on_delete=models.CASCADE, related_name="history"
+    )
+    number = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    verification = models.CharField(max_length=8, choices=Verdict.choices)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["notification", "number"]
+
+    def __str__(self) -> str:
+        return f"#{self.notification_id} attempt {self.number}: {self.outcome}"
 
 
 class RecoverySchedule(models.Model):

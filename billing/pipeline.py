@@ -32,7 +32,15 @@ from .exceptions import (
     VerificationUnavailable,
 )
 from .integration import Integration
-from .models import NotificationLog, Outcome, Payment, PaymentEvent, PaymentStatus, Verdict
+from .models import (
+    NotificationLog,
+    Outcome,
+    Payment,
+    PaymentEvent,
+    PaymentStatus,
+    ProcessingAttempt,
+    Verdict,
+)
 from .money import format_amount
 from .protocols.base import Notification, Status, Verification
 from .registry import get_integration
@@ -108,6 +116,7 @@ def _process(log: NotificationLog) -> str:
     try:
         integration = get_integration(log.integration)
         fields = integration.parse_notification(log)
+        log.claimed_reference = integration.claimed_reference(fields).replace("\x00", "\\x00")[:127]
         try:
             verdict = integration.verify(log, fields)
         except VerificationUnavailable as exc:
@@ -161,6 +170,7 @@ def mismatches(integration: Integration, payment: Payment, n: Notification) -> l
 
 def _apply_and_finish(integration: Integration, n: Notification, log: NotificationLog) -> str:
     """Apply, signal and record the outcome in one transaction: all of it or none."""
+    settled_at = log.processed_at
     try:
         with transaction.atomic():
             outcome, error = apply(integration, n, log)
@@ -168,6 +178,9 @@ def _apply_and_finish(integration: Integration, n: Notification, log: Notificati
     except IntegrityError:
         # The ledger's unique key: this event was applied by another delivery.
         return _finish(log, Outcome.DUPLICATE, "")
+    except BaseException:
+        log.processed_at = settled_at  # rolled back: the row is as it was
+        raise
 
 
 def apply(integration: Integration, n: Notification, log: NotificationLog) -> tuple[str, str]:
@@ -201,7 +214,7 @@ def apply(integration: Integration, n: Notification, log: NotificationLog) -> tu
             payment.status = new
             payment.review_reason = "; ".join(problems)
             payment.save(update_fields=["status", "review_reason", "updated_at"])
-            _emit(integration, payment, old, n, first_paid=False)
+            emit(integration, payment, old, n, first_paid=False)
             return Outcome.HELD, payment.review_reason
         first_paid = new == PaymentStatus.PAID and payment.paid_at is None
         payment.status = new
@@ -209,7 +222,7 @@ def apply(integration: Integration, n: Notification, log: NotificationLog) -> tu
             payment.transaction_id = n.transaction_id[:127]
             payment.paid_at = payment.paid_at or timezone.now()
         payment.save(update_fields=["status", "transaction_id", "paid_at", "updated_at"])
-        _emit(integration, payment, old, n, first_paid=first_paid)
+        emit(integration, payment, old, n, first_paid=first_paid)
     return Outcome.APPLIED, ""
 
 
@@ -236,7 +249,7 @@ def _decide(payment: Payment, n: Notification, problems: list[str]) -> str | tup
     return Outcome.STALE, f"{n.gateway_status} cannot follow {old}"
 
 
-def _emit(
+def emit(
     integration: Integration, payment: Payment, old: str, n: Notification, *, first_paid: bool
 ) -> None:
     """The signals of one transition, inside the applying transaction."""
@@ -269,7 +282,27 @@ def _send(signal: Signal, **kwargs: object) -> None:
         raise ReceiverFailed("signal receiver failed: " + "; ".join(failed))
 
 
+def _record_attempt(log: NotificationLog, outcome: str, error: str) -> None:
+    ProcessingAttempt.objects.create(
+        notification=log,
+        number=log.attempts,
+        outcome=outcome,
+        verification=log.verification,
+        error=error,
+    )
+
+
+def _release(log: NotificationLog) -> None:
+    NotificationLog.objects.filter(pk=log.pk).update(lease_expires_at=None)
+
+
 def _finish(log: NotificationLog, outcome: str, error: str) -> str:
+    if log.processed_at is not None:
+        # Decided before: that outcome stays on the log; this re-run is history.
+        _record_attempt(log, outcome, error)
+        _release(log)
+        logger.info("notification %s (%s) re-run: %s", log.pk, log.integration, outcome)
+        return outcome
     log.outcome = outcome
     log.error = error
     log.processed_at = timezone.now()
@@ -284,6 +317,7 @@ def _finish(log: NotificationLog, outcome: str, error: str) -> str:
             "lease_expires_at",
             "verification",
             "reference",
+            "claimed_reference",
             "transaction_id",
             "payment",
         ]
@@ -311,6 +345,10 @@ def _retry_after_fault(log: NotificationLog, exc: Exception) -> str:
 
 def _retry_later(log: NotificationLog, reason: str) -> str:
     """Not decided yet (the gateway could not be asked, the database failed): try again."""
+    if log.processed_at is not None:  # a re-run of a decided row: nothing to retry
+        _record_attempt(log, Outcome.RETRY, reason)
+        _release(log)
+        return Outcome.RETRY
     if log.attempts >= conf.max_verify_attempts():
         return _finish(log, Outcome.ERROR, f"gave up after {log.attempts} attempts: {reason}")
     delay = min(conf.retry_base_seconds() * 2 ** (log.attempts - 1), _MAX_RETRY_DELAY)
@@ -319,8 +357,16 @@ def _retry_later(log: NotificationLog, reason: str) -> str:
     log.next_attempt_at = timezone.now() + timedelta(seconds=delay)
     log.lease_expires_at = None
     log.save(
-        update_fields=["outcome", "error", "next_attempt_at", "lease_expires_at", "verification"]
+        update_fields=[
+            "outcome",
+            "error",
+            "next_attempt_at",
+            "lease_expires_at",
+            "verification",
+            "claimed_reference",
+        ]
     )
+    _record_attempt(log, Outcome.RETRY, reason)
     logger.warning("notification %s: not decided, retry at %s", log.pk, log.next_attempt_at)
     return Outcome.RETRY
 

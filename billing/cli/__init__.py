@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from . import review
 from .output import Printer
 
 DESCRIPTION = """\
@@ -20,8 +21,9 @@ Tools for shops using django-billing.
   check    run the billing system checks on your settings
   send     send a gateway notification to a notify URL, as the gateway would
   replay   re-process stored notifications (NotificationLog ids)
+  review   list payments held for review, accept or refuse them, add notes
 
-list, check and replay load your Django project: set DJANGO_SETTINGS_MODULE (or pass
+list, check, replay and review load your Django project: set DJANGO_SETTINGS_MODULE (or pass
 --settings) and run from your project's directory. send needs no project.
 """
 
@@ -58,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("check", help="run the billing system checks (needs a project)")
     replay = commands.add_parser("replay", help="re-process stored notifications (needs a project)")
     replay.add_argument("ids", nargs="+", type=int, metavar="ID", help="NotificationLog id")
+    review.add_parser(commands)
 
     send = commands.add_parser(
         "send",
@@ -113,5 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from . import project
 
-    command = {"list": project.list_integrations, "check": project.check, "replay": project.replay}
+    command = {
+        "list": project.list_integrations,
+        "check": project.check,
+        "replay": project.replay,
+        "review": review.run,
+    }
     return command[args.command](args, printer)

@@ -86,9 +86,14 @@ def replay(args: argparse.Namespace, printer: Printer) -> int:
             printer.mark("bad", f"#{log_id}: no such notification")
             status = 1
             continue
+        if log.kind == "return":  # a customer's visit, not a notification
+            printer.mark("info", f"#{log_id} is a return visit: nothing to re-process")
+            continue
         before = log.outcome
         outcome = process(log_id)
         log.refresh_from_db()
+        if log.processed_at is not None and before not in (Outcome.RECEIVED, Outcome.RETRY):
+            before = f"{before} (kept)"
         style = (
             "ok"
             if outcome in good
