@@ -18,7 +18,7 @@ from . import conf
 from .exceptions import IntegrationModuleNotFound, IntegrationNotConfigured, PaymentConflict
 from .http import get_client
 from .models import NotificationLog, Payment, PaymentStatus
-from .protocols.base import Notification, Verification
+from .protocols.base import Notification, Status, Verification
 from .receivers import same_account
 
 __all__ = [
@@ -37,6 +37,14 @@ class PaymentTerms:
     amount: Decimal
     currency: str
     receiver: str
+
+
+_BACK_TO_SHOP = {
+    Status.PAID: ("Thank you: your payment was received", "good"),
+    Status.PENDING: ("Your payment is being processed", "info"),
+    Status.FAILED: ("Your payment did not go through", "bad"),
+    Status.CANCELLED: ("Payment cancelled", "neutral"),
+}
 
 
 class Integration:
@@ -249,9 +257,20 @@ class Integration:
         """The answer the gateway expects once the notification is safely stored."""
         return HttpResponse(b"", content_type="text/plain")
 
-    def back_to_shop(self, url: str | None, delay: int = 2) -> HttpResponse:
-        """The small page some gateways show the customer in place of their receipt."""
-        page = render_to_string("billing/back_to_shop.html", {"url": url, "delay": delay})
+    def back_to_shop(
+        self, url: str | None, delay: int = 2, reported: Status | None = None
+    ) -> HttpResponse:
+        """The small page some gateways show the customer in place of their receipt.
+
+        ``reported`` is what the gateway's notification says happened: only the wording
+        depends on it (the payment's state is decided by verification, not by this page).
+        """
+        default = ("Returning you to the shop", "neutral")
+        heading, tone = _BACK_TO_SHOP.get(reported, default) if reported else default
+        context = {"url": url, "delay": delay, "heading": heading, "tone": tone}
+        page = render_to_string(
+            [f"billing/{self.slug}/back_to_shop.html", "billing/back_to_shop.html"], context
+        )
         return HttpResponse(page, content_type="text/html; charset=utf-8")
 
     def redact_body(self, body: bytes) -> bytes:

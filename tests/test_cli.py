@@ -77,6 +77,7 @@ def test_list_shows_the_sandbox(capsys: Any, settings: Any) -> None:
 
 def test_check_passes_and_fails(capsys: Any, settings: Any) -> None:
     settings.MERCHANT_SETTINGS = {"pay_pal": {"RECEIVER_EMAIL": "shop@example.com"}}
+    settings.BILLING_SITE_URL = "https://shop.example"  # else W001: ALLOWED_HOSTS is ["*"]
     assert run(capsys, "check") == (0, "✓ billing settings pass every check\n")
     settings.BILLING_SANDBOX = True
     settings.DEBUG = False
@@ -110,6 +111,7 @@ def test_send_refuses_unknown_things(capsys: Any) -> None:
 
 @pytest.fixture
 def shop(live_server: Any, transactional_db: Any, settings: Any) -> Any:
+    settings.DEBUG = True  # the sandbox serves nothing without it
     settings.BILLING_SANDBOX = True
     settings.BILLING_SANDBOX_URL = live_server.url
     settings.MERCHANT_TEST_MODE = True

@@ -92,14 +92,15 @@ def replay(args: argparse.Namespace, printer: Printer) -> int:
         before = log.outcome
         outcome = process(log_id)
         log.refresh_from_db()
-        if log.processed_at is not None and before not in (Outcome.RECEIVED, Outcome.RETRY):
-            before = f"{before} (kept)"
+        rerun = log.outcome == before and before not in (Outcome.RECEIVED, Outcome.RETRY)
         style = (
             "ok"
             if outcome in good
             else ("warn" if outcome in (Outcome.HELD, Outcome.RETRY) else "bad")
         )
-        detail = f" ({log.error})" if log.error else ""
+        detail = f" ({log.error})" if log.error and not rerun else ""
+        if rerun:
+            detail = f"; a re-run: the log keeps {before}"
         printer.mark(
             style, f"#{log_id} {log.integration} {log.kind}: {before} -> {outcome}{detail}"
         )
