@@ -2,21 +2,28 @@
 
 The order page shows billing's Payment state, i.e. what verified notifications made of
 it; nothing the customer's browser brings back (return URL parameters) changes it.
+
+An order and its notification log are shown only to the session that placed it, a
+signed link, or staff (see access.py); anyone else gets a 404, as for no order at all.
+Whatever changes an order is a POST with Django's CSRF token, except the cancel return
+(see ``cancelled``).
 """
 
 from dataclasses import dataclass
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing import conf, get_integration
 from billing.exceptions import BillingError
 from billing.integration import Integration
 from billing.models import NotificationLog, Payment, PaymentStatus
 
+from . import access
 from .models import Order, Product
 
 
@@ -95,40 +102,68 @@ def state_of(order: Order, payment: Payment | None) -> State:
     return State(str(status), str(label).capitalize(), "neutral", f"{gateway}: {label}.")
 
 
-def _order(reference: str) -> Order:
+def _order(request: HttpRequest, reference: str) -> Order:
+    """The order, if this request may see it; else 404, whether or not it exists."""
+    if not access.can_see(request, reference):
+        raise Http404("no such order")
     return get_object_or_404(Order.objects.select_related("product"), reference=reference)
 
 
+def _paid(order: Order) -> bool:
+    """Paid through any gateway: never pay twice."""
+    return Payment.objects.filter(reference=order.reference, status=PaymentStatus.PAID).exists()
+
+
+@require_GET
 def products(request: HttpRequest) -> HttpResponse:
-    recent = Order.objects.select_related("product")[:5]
-    return render(
-        request, "store/products.html", {"products": Product.objects.all(), "recent": recent}
-    )
+    """The products, and the latest orders: this session's own, or everyone's for staff."""
+    recent = Order.objects.select_related("product")
+    if not request.user.is_staff:
+        recent = recent.filter(reference__in=access.owned(request))
+    context = {"products": Product.objects.all(), "recent": recent[:5]}
+    return render(request, "store/products.html", context)
 
 
 @require_POST
 def buy(request: HttpRequest, slug: str) -> HttpResponse:
     product = get_object_or_404(Product, slug=slug)
     order = Order.objects.create(product=product, amount=product.price, currency=product.currency)
+    access.remember(request, order.reference)
     return redirect("store:checkout", reference=order.reference)
 
 
+@require_http_methods(["GET", "POST"])
 def checkout(request: HttpRequest, reference: str) -> HttpResponse:
-    order = _order(reference)
-    if order.payment is not None and order.payment.status == PaymentStatus.PAID:
+    """Choose a gateway (a POST); the pay page then shows that gateway's form."""
+    order = _order(request, reference)
+    if _paid(order):
         return redirect("store:order", reference=reference)
-    if request.GET.get("gateway"):
-        return redirect("store:pay", reference=reference, gateway=request.GET["gateway"])
-    return render(request, "store/checkout.html", {"order": order, "gateways": gateways()})
+    available = gateways()
+    if request.method == "POST":
+        gateway = request.POST.get("gateway", "")
+        if gateway not in {integration.slug for integration in available}:
+            raise Http404("no such payment method")
+        order.gateway = gateway
+        order.cancelled_at = None
+        order.save(update_fields=["gateway", "cancelled_at"])
+        return redirect("store:pay", reference=reference, gateway=gateway)
+    return render(request, "store/checkout.html", {"order": order, "gateways": available})
 
 
+@require_GET
 def pay(request: HttpRequest, reference: str, gateway: str) -> HttpResponse:
-    """Review the order and go to the gateway: renders billing's signed form."""
-    order = _order(reference)
+    """Review the order and go to the gateway: renders billing's signed form.
+
+    Only for the gateway the checkout's POST chose. Rendering records the Payment with
+    the order's own terms, which is the same record however often the page is shown.
+    """
+    order = _order(request, reference)
+    if gateway != order.gateway:
+        return redirect("store:checkout", reference=reference)
     if gateway not in {integration.slug for integration in gateways()}:
         raise Http404("no such payment method")
-    if Payment.objects.filter(reference=reference, status=PaymentStatus.PAID).exists():
-        return redirect("store:order", reference=reference)  # never pay twice
+    if _paid(order):
+        return redirect("store:order", reference=reference)
     integration = get_integration(gateway)
     integration.add_order(
         reference=order.reference,
@@ -136,36 +171,53 @@ def pay(request: HttpRequest, reference: str, gateway: str) -> HttpResponse:
         currency=order.currency,
         description=order.product.name,
     )
-    order.gateway = gateway
-    order.cancelled_at = None
-    order.save(update_fields=["gateway", "cancelled_at"])
     context = {"order": order, "integration": integration}
     return render(request, "store/pay.html", context)
 
 
+@require_GET
 def order_page(request: HttpRequest, reference: str) -> HttpResponse:
-    order = _order(reference)
+    key = request.GET.get("key")
+    if key is not None:  # a signed link: this browser may see the order from now on
+        if not access.link_opens(reference, key):
+            raise Http404("no such order")
+        access.remember(request, reference)
+        return redirect("store:order", reference=reference)  # the key leaves the address bar
+    order = _order(request, reference)
     payment = order.payment
+    link = reverse("store:order", kwargs={"reference": reference})
     context = {
         "order": order,
         "payment": payment,
         "state": state_of(order, payment),
         "gateway_name": gateway_name(order.gateway) if order.gateway else "",
+        "signed_link": f"{link}?{urlencode({'key': access.link_key(reference)})}",
+        "link_days": access.LINK_MAX_AGE.days,
     }
     return render(request, "store/order.html", context)
 
 
+@require_GET
 def order_status(request: HttpRequest, reference: str) -> JsonResponse:
-    order = _order(reference)
+    order = _order(request, reference)
     state = state_of(order, order.payment)
     return JsonResponse({"state": state.key, "label": state.label})
 
 
+@require_GET
 def cancelled(request: HttpRequest, reference: str) -> HttpResponse:
-    """The gateway's cancel link brought the customer back (via billing's cancel view)."""
-    order = _order(reference)
+    """The gateway's cancel link brought the customer back (via billing's cancel view).
+
+    A GET without CSRF token, since the gateway's redirect cannot carry one. So it only
+    ever notes "the customer came back from cancel" (Order.cancelled_at, shown until they
+    choose a gateway again), never a payment state: a later notification still counts.
+    And only for a session that owns the order (placed it, or opened its signed link),
+    not for staff; anyone who may not see the order gets a 404.
+    """
+    order = _order(request, reference)
     payment = order.payment
-    if payment is not None and payment.status == PaymentStatus.PENDING:
+    pending = payment is not None and payment.status == PaymentStatus.PENDING
+    if pending and access.owns(request, reference):
         order.cancelled_at = timezone.now()
         order.save(update_fields=["cancelled_at"])
     return redirect("store:order", reference=reference)
@@ -188,9 +240,10 @@ def _claims(integration: Integration | None, log: NotificationLog) -> str:
         return ""
 
 
+@require_GET
 def notifications(request: HttpRequest, reference: str) -> HttpResponse:
     """Everything the gateway and the customer's browser sent about this order."""
-    order = _order(reference)
+    order = _order(request, reference)
     payment = order.payment
     integration = get_integration(order.gateway) if order.gateway else None
     rows: list[LogRow] = []

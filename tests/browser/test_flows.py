@@ -11,6 +11,7 @@ import pytest
 
 from billing.models import NotificationLog, Outcome, PaymentStatus, Verdict
 from tests.browser.flows import (
+    GATEWAYS,
     Gateway,
     choose_option,
     decide,
@@ -150,3 +151,23 @@ def test_late_notification_updates_the_open_page(page: Any, shop: str, gateway: 
     expect(page.locator("#state")).to_have_text("Paid", timeout=20_000)  # polled, reloaded
     page.steps("paid-later")
     assert payment(gateway, reference).status == PaymentStatus.PAID
+
+
+def test_only_the_customers_browser_sees_the_order(page: Any, shop: str, browser: Any) -> None:
+    """Another browser gets a 404 for the order until it opens the order's private link."""
+    gateway = GATEWAYS[0]
+    reference = to_sandbox(page, shop, gateway)
+    decide(page, "Approve payment", "Paid")
+    link = page.get_by_role("link", name="private link").get_attribute("href")
+    other = browser.new_context()
+    try:
+        elsewhere = other.new_page()
+        for path in ("", "notifications/", "status/"):
+            assert elsewhere.goto(f"{shop}/orders/{reference}/{path}").status == 404
+        elsewhere.goto(shop + "/")
+        expect(elsewhere.get_by_text(reference)).to_have_count(0)
+        elsewhere.goto(shop + link)
+        assert elsewhere.url == f"{shop}/orders/{reference}/"  # the key is gone from the URL
+        expect(elsewhere.locator("#state")).to_have_text("Paid")
+    finally:
+        other.close()
