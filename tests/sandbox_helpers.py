@@ -7,6 +7,7 @@ form, and subclasses ``StandInFlows`` with what differs: how the gateway reports
 decline, a cancel, a changed amount, and ``check_*`` hooks for what only it does.
 """
 
+import html
 import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -25,13 +26,17 @@ from billing.sandbox.models import Checkout, SentNotification
 from tests.helpers import outcomes, use_account
 
 SANDBOX = "http://sandbox.test"
+SHOP = "http://shop.test"  # the shop's origin in forms rendered for a request (host=...)
 
 
 def sandbox_settings(settings: Any, slug: str, account: dict[str, Any]) -> Any:
-    """The shop with one gateway's account, its endpoints switched to the sandbox."""
+    """The shop with one gateway's account, its endpoints switched to the sandbox, run as
+    the sandbox must be: in DEBUG, in test mode, notifying the shop's own origins only."""
     use_account(settings, slug, account)
+    settings.DEBUG = True
     settings.BILLING_SANDBOX = True
     settings.BILLING_SANDBOX_URL = SANDBOX
+    settings.BILLING_SANDBOX_ALLOWED_ORIGINS = [SHOP]
     return settings
 
 
@@ -65,10 +70,11 @@ def logs() -> list[tuple[str, str]]:
 
 
 def link(page: Any) -> str:
-    """Where the shop's page, shown at the gateway's URL, sends the customer."""
+    """Where the shop's page, shown (as text) at the gateway's URL, sends the customer:
+    the sandbox's page follows the shop's refresh when it leads to the shop."""
     found = re.search(r'<meta http-equiv="refresh" content="\d+;url=([^"]+)">', page.text)
     assert found, page.text
-    return found.group(1)
+    return html.unescape(found.group(1))
 
 
 class Customer:

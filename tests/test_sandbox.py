@@ -208,6 +208,7 @@ def test_postback_verifies_only_what_the_sandbox_sent(sandbox: Any) -> None:
 def test_pdt_answers_for_sent_transactions(sandbox: Any) -> None:
     from billing.sandbox.views import record
 
+    sandbox.MERCHANT_SETTINGS["pay_pal"]["PDT_TOKEN"] = "T"  # the seller's identity token
     message = paypal.notification(shop_form(), status="paid")
     record(paypal, message, authentic=True)
     client = Client()
@@ -218,6 +219,8 @@ def test_pdt_answers_for_sent_transactions(sandbox: Any) -> None:
     assert unknown.content.startswith(b"FAIL")
     no_token = client.post(WEBSCR, {"cmd": "_notify-synch", "tx": message.transaction_id})
     assert no_token.content.startswith(b"FAIL")
+    other = client.post(WEBSCR, {"cmd": "_notify-synch", "tx": message.transaction_id, "at": "X"})
+    assert other.content.startswith(b"FAIL")
 
 
 @pytest.mark.django_db

@@ -116,11 +116,15 @@ def test_a_processed_order_id_is_refused(sandbox: Any) -> None:
     assert response.status_code == 400 and b"has already been processed" in response.content
 
 
-def test_issue_endpoint_hashes_with_the_merchants_secret(sandbox: Any) -> None:
+def test_the_cli_hashes_the_response_itself(sandbox: Any) -> None:
     data = {"reference": "R-9", "amount": "5.00", "currency": "EUR", "receiver": "shopmerchant"}
-    response = Client().post("/sandbox/global_payments/issue/", data)
-    assert response.status_code == 200
-    fields = {k: v[0] for k, v in parse_qs(response.content.decode()).items()}
+    response = Client().post("/sandbox/global_payments/issue/", data)  # hashed with the secret
+    assert response.status_code == 400 and b"billing send" in response.content
+    form = hpp.form_for(
+        reference="R-9", amount=Decimal("5.00"), currency="EUR", receiver="shopmerchant"
+    )
+    body = hpp.notification(form, status="paid").body
+    fields = {k: v[0] for k, v in parse_qs(body.decode()).items()}
     assert (fields["ORDER_ID"], fields["AMOUNT"], fields["RESULT"]) == ("R-9", "500", "00")
     assert protocol.verify_response(fields, secret=SECRET, algorithm="sha1") == Verification.VALID
 

@@ -163,17 +163,21 @@ def test_post_sale_url_and_method_are_back_office_settings(sandbox: Any) -> None
 
 
 @pytest.mark.django_db
-def test_issue_endpoint_signs_for_the_cli(sandbox: Any) -> None:
+def test_the_cli_signs_the_feedback_itself(sandbox: Any) -> None:
     response = Client().post(
         "/sandbox/ogone_payments/issue/",
         {"reference": "R-9", "amount": "5.00", "currency": "EUR", "receiver": "demoshop"},
     )
-    assert response.status_code == 200 and response["X-Sandbox-Method"] == "POST"
-    fields = protocol.parse_feedback(response.content)
+    assert response.status_code == 400 and not SentNotification.objects.exists()
+    form = ogone.form_for(
+        reference="R-9", amount=Decimal("5.00"), currency="EUR", receiver="demoshop"
+    )
+    message = ogone.notification(form, status="paid")
+    assert message.method == "POST"
+    fields = protocol.parse_feedback(message.body)
     assert protocol.verify_feedback(fields, sha_out=ACCOUNT["SHA_OUT"], algorithm="sha512")
     assert fields["orderID"] == "R-9" and fields["amount"] == "5"
     assert fields["COMPLUS"] == "billing:test"
-    assert SentNotification.objects.get().authentic
 
 
 # -- the hosted page and the flows every stand-in shares (StandInFlows), as this one runs them

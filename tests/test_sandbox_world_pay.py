@@ -118,12 +118,16 @@ def test_tamper_changes_the_amount_and_keeps_the_password(sandbox: Any) -> None:
     assert fields["callbackPW"] == [SETTINGS["CALLBACK_PASSWORD"]]
 
 
-def test_issue_endpoint_signs_with_the_installation(sandbox: Any) -> None:
+def test_the_cli_builds_the_payment_response_itself(sandbox: Any) -> None:
     data = {"reference": "R-9", "amount": "5.00", "currency": "GBP", "receiver": "1234"}
-    response = Client().post("/sandbox/world_pay/issue/", data)
-    assert response.status_code == 200
-    assert parse_qs(response.content.decode())["cartId"] == ["R-9"]
-    assert bytes(SentNotification.objects.get().body) == response.content
+    response = Client().post("/sandbox/world_pay/issue/", data)  # it carries the password
+    assert response.status_code == 400 and not SentNotification.objects.exists()
+    assert SETTINGS["CALLBACK_PASSWORD"] not in response.content.decode()
+    form = worldpay.form_for(
+        reference="R-9", amount=Decimal("5.00"), currency="GBP", receiver="1234"
+    )
+    fields = parse_qs(worldpay.notification(form, status="paid").body.decode())
+    assert fields["cartId"] == ["R-9"] and fields["callbackPW"] == [SETTINGS["CALLBACK_PASSWORD"]]
 
 
 # -- the hosted page and the flows every stand-in shares (StandInFlows), as this one runs them
@@ -155,7 +159,8 @@ class TestWorldPayFlows(StandInFlows):
     def check_declined(self, reply: httpx.Response) -> None:
         assert SentNotification.objects.get().status == "C"
 
-    def test_shop_unreachable_shows_worldpays_own_page(self, live: Customer) -> None:
+    def test_shop_unreachable_shows_worldpays_own_page(self, live: Customer, sandbox: Any) -> None:
+        sandbox.BILLING_SANDBOX_ALLOWED_ORIGINS = ["http://127.0.0.1:9"]  # nothing listens
         page = live.pay("approve", form=shop_form(MC_callback="http://127.0.0.1:9/notify/"))
         assert page.status_code == 200
         assert "error occurred while reporting this transaction" in page.text

@@ -1,18 +1,23 @@
 """The parts of a gateway every stand-in shares: hosted page, decision, delivery, records.
 
-Every view answers 404 unless ``BILLING_SANDBOX`` is on, so mounting the URLs in a
-production URLconf by mistake exposes nothing (and the system check refuses the
-setting itself outside DEBUG and test mode).
+Every view answers 404 unless ``serves(slug)``: DEBUG, ``BILLING_SANDBOX``, and the
+gateway's integration configured and in test mode, checked on every request. Mounting
+the URLs in a production URLconf by mistake, or a live integration beside the sandbox,
+exposes nothing (and the system checks refuse both).
 """
 
+import codecs
 import hashlib
+import math
+import re
 import secrets
 import time
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -26,10 +31,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from .. import conf
+from ..exceptions import BillingError
+from ..registry import integration_class
 from .delivery import Attempt, deliver, deliver_later
-from .gateways import get_stand_in
-from .gateways.base import APPROVED, CANCELLED, DECLINED, FormRejected, Message, StandIn
+from .gateways import get_stand_in, stand_ins
+from .gateways.base import APPROVED, CANCELLED, DECLINED, FormRejected, Message, Order, StandIn
 from .models import Checkout, SentNotification
+from .origins import is_shop_url, shop_links, shop_url
 
 # How the Approve / Decline button sends its notification (the page's test options).
 SEND_MODES = {
@@ -40,22 +48,46 @@ SEND_MODES = {
     "tamper": "Tamper with the amount after signing",
 }
 MAX_DELAY_SECONDS = 120
+# Amounts the sandbox takes from its pages and the CLI: plain decimals of sane size
+# (an exponent or 40 digits would make the gateways' formatting raise).
+_AMOUNT = re.compile(r"^\d{1,12}(\.\d{1,6})?$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_TRANSACTION_ID = re.compile(r"^[!-~]{1,64}$")  # it goes back in a response header
 
 
 def enabled() -> bool:
-    return conf.sandbox_enabled()
+    """The sandbox switched on, where it may be: in DEBUG only."""
+    return bool(settings.DEBUG) and conf.sandbox_enabled()
+
+
+def serves(slug: str) -> bool:
+    """Whether the sandbox may play this gateway now: it is on, and the shop's integration
+    is configured and in test mode. Per request, because the stand-ins sign with that
+    integration's secrets: a live one must never get a notification the shop believes."""
+    if not enabled():
+        return False
+    try:
+        return bool(integration_class(slug)().test_mode)
+    except BillingError:  # unknown, not configured or incomplete: nothing to play
+        return False
 
 
 def not_enabled() -> HttpResponse:
     return HttpResponseNotFound(
-        b"The billing sandbox is off (settings.BILLING_SANDBOX).\n", content_type="text/plain"
+        b"The billing sandbox is off (DEBUG, BILLING_SANDBOX, or this integration is not in "
+        b"test mode).\n",
+        content_type="text/plain",
     )
 
 
 def sandbox_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """404 unless the sandbox serves the view's gateway (or, for the index, any)."""
+
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        return view(request, *args, **kwargs) if enabled() else not_enabled()
+        gateway = kwargs.get("gateway")
+        allowed = serves(gateway) if gateway else any(map(serves, stand_ins()))
+        return view(request, *args, **kwargs) if allowed else not_enabled()
 
     return wrapper
 
@@ -116,12 +148,29 @@ def error_page(request: HttpRequest, stand_in: StandIn, error: FormRejected) -> 
     return render(request, "billing_sandbox/error.html", context, status=error.status)
 
 
+def foreign_target(stand_in: StandIn, order: Order) -> FormRejected | None:
+    """The refusal for a notification URL outside the shop's origins (see origins.py)."""
+    if not order.notify_url or is_shop_url(order.notify_url):
+        return None
+    return FormRejected(
+        f"{stand_in.display_name} cannot process this payment",
+        [
+            f"The notification URL {order.notify_url!r} is not on one of the shop's own "
+            "origins: the sandbox only notifies BILLING_SITE_URL, BILLING_SANDBOX_URL and "
+            "BILLING_SANDBOX_ALLOWED_ORIGINS (scheme, host and port)."
+        ],
+    )
+
+
 def begin_checkout(request: HttpRequest, stand_in: StandIn, fields: dict[str, str]) -> HttpResponse:
     """Check the shop's form as the gateway would, remember it, show the hosted page."""
     try:
-        stand_in.check_form(fields)
+        order = stand_in.check_form(fields)
     except FormRejected as exc:
         return error_page(request, stand_in, exc)
+    refused = foreign_target(stand_in, order)
+    if refused is not None:
+        return error_page(request, stand_in, refused)
     checkout = Checkout.objects.create(
         token=secrets.token_urlsafe(24), gateway=stand_in.slug, fields=fields
     )
@@ -133,17 +182,28 @@ def _finished(
     request: HttpRequest, stand_in: StandIn, checkout: Checkout, status: int = 200
 ) -> HttpResponse:
     order = stand_in.check_form(checkout.fields)
-    context = {"stand_in": stand_in, "checkout": checkout, "order": order}
+    back = order.cancel_url if checkout.decision == "cancelled" else order.return_url
+    context = {"stand_in": stand_in, "checkout": checkout, "order": order, "back": shop_url(back)}
     return render(request, "billing_sandbox/done.html", context, status=status)
+
+
+def _back_to_shop(
+    request: HttpRequest, stand_in: StandIn, checkout: Checkout, url: str
+) -> HttpResponse:
+    """Redirect to the shop, and only there; anywhere else gets the sandbox's done page."""
+    return _redirect(url) if is_shop_url(url) else _finished(request, stand_in, checkout)
 
 
 @sandbox_only
 def checkout_page(request: HttpRequest, gateway: str, token: str) -> HttpResponse:
     stand_in = get_stand_in(gateway)
     checkout = get_object_or_404(Checkout, token=token, gateway=gateway)
-    if checkout.decision:
-        return _finished(request, stand_in, checkout)
-    order = stand_in.check_form(checkout.fields)
+    try:
+        if checkout.decision:
+            return _finished(request, stand_in, checkout)
+        order = stand_in.check_form(checkout.fields)
+    except FormRejected as exc:  # the shop's settings changed since the form came
+        return error_page(request, stand_in, exc)
     context = {
         "stand_in": stand_in,
         "checkout": checkout,
@@ -156,15 +216,9 @@ def checkout_page(request: HttpRequest, gateway: str, token: str) -> HttpRespons
 
 
 def _other_amount(text: str) -> Decimal:
-    try:
-        amount = Decimal(text.strip())
-    except InvalidOperation:
-        raise FormRejected(
-            "The sandbox cannot send that", [f"{text!r} is not an amount."]
-        ) from None
-    if not amount.is_finite() or amount < 0:
+    if not _AMOUNT.match(text.strip()):
         raise FormRejected("The sandbox cannot send that", [f"{text!r} is not an amount."])
-    return amount
+    return Decimal(text.strip())
 
 
 @sandbox_only
@@ -179,8 +233,13 @@ def decide(request: HttpRequest, gateway: str, token: str) -> HttpResponse:
         return HttpResponse(b"unknown action\n", status=400, content_type="text/plain")
     try:
         amount = _other_amount(request.POST.get("other_amount", "")) if mode == "amount" else None
+        order = stand_in.check_form(checkout.fields)
     except FormRejected as exc:
         return error_page(request, stand_in, exc)
+    # Again at sending time: the shop's settings may have changed since the form came.
+    refused = foreign_target(stand_in, order)
+    if refused is not None:
+        return error_page(request, stand_in, refused)
     decision = {"approve": "approved", "decline": "declined", "cancel": "cancelled"}[action]
     # One decision per checkout, even when the customer double-clicks.
     claimed = Checkout.objects.filter(pk=checkout.pk, decision="").update(
@@ -192,10 +251,8 @@ def decide(request: HttpRequest, gateway: str, token: str) -> HttpResponse:
     fields = checkout.fields
     if action == "cancel" and not stand_in.notifies_cancel:
         # The gateway tells the shop nothing; the customer goes back.
-        url = stand_in.cancel_url(fields)
-        return _redirect(url) if url else _finished(request, stand_in, checkout)
+        return _back_to_shop(request, stand_in, checkout, stand_in.cancel_url(fields))
 
-    order = stand_in.check_form(fields)
     status = {"approve": APPROVED, "decline": DECLINED, "cancel": CANCELLED}[action]
     message = stand_in.notification(fields, status=status, amount=amount)
     authentic = mode != "tamper"
@@ -225,23 +282,54 @@ def decide(request: HttpRequest, gateway: str, token: str) -> HttpResponse:
         url = stand_in.cancel_url(fields)
     else:
         url = stand_in.return_url(fields, message)
-    return _redirect(url) if url else _finished(request, stand_in, checkout)
+    return _back_to_shop(request, stand_in, checkout, url)
 
 
 def _show_reply(
     request: HttpRequest, stand_in: StandIn, checkout: Checkout, attempt: Attempt
 ) -> HttpResponse:
-    """The shop's answer, shown at the gateway's URL, as a relay-response gateway does.
+    """The shop's answer, at the gateway's URL, as a relay-response gateway shows it.
+
+    Not as the page itself: served from the sandbox's origin with the answer's own
+    content type, any server the form named could run script here. So it is shown as
+    text inside a sandbox page, with the links it holds that lead to the shop's own
+    origins, and its refresh followed when that leads there too (as the customer's
+    browser would on the gateway's page).
 
     When the shop did not answer 200 in time, the gateway shows its own page instead
     (the payment stands; only the shop was not told).
     """
-    if attempt.status_code == 200:
-        content_type = attempt.reply_type or "text/html"
-        return HttpResponse(attempt.reply, content_type=content_type)
     order = stand_in.check_form(checkout.fields)
-    context = {"stand_in": stand_in, "checkout": checkout, "order": order, "attempt": attempt}
-    return render(request, "billing_sandbox/reply_failed.html", context)
+    context: dict[str, Any] = {
+        "stand_in": stand_in,
+        "checkout": checkout,
+        "order": order,
+        "attempt": attempt,
+    }
+    if attempt.status_code != 200:
+        context["back"] = shop_url(order.return_url)
+        return render(request, "billing_sandbox/reply_failed.html", context)
+    text = _decode(attempt.reply, attempt.reply_type)
+    context["links"], context["refresh"] = shop_links(text, attempt.url)
+    context["text"] = text
+    response = render(request, "billing_sandbox/reply.html", context)
+    # Nothing on this page runs: a second fence should the escaping ever fail.
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
+
+
+def _decode(body: bytes, content_type: str) -> str:
+    """The reply as text, in the charset its content type names (else UTF-8)."""
+    charset = "utf-8"
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip("'\"") or charset
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        charset = "utf-8"
+    return body.decode(charset, errors="replace")
 
 
 def _delay(text: str) -> float:
@@ -249,10 +337,18 @@ def _delay(text: str) -> float:
         seconds = float(text or 3)
     except ValueError:
         seconds = 3.0
+    if not math.isfinite(seconds):  # "nan" and "inf" parse, and time.sleep refuses them
+        seconds = 3.0
     return min(max(seconds, 0.0), MAX_DELAY_SECONDS)
 
 
 # -- for the `billing` command -------------------------------------------------------------------
+
+
+def _plain(status: int, text: str) -> HttpResponse:
+    return HttpResponse(
+        f"{text}\n".encode(), status=status, content_type="text/plain; charset=utf-8"
+    )
 
 
 @csrf_exempt
@@ -263,9 +359,29 @@ def issue(request: HttpRequest, gateway: str) -> HttpResponse:
 
     ``billing send --sandbox`` uses it so that the shop's postback to this sandbox
     verifies the message. The sandbox only ever vouches for bodies it built itself.
+
+    Only for gateways verified by postback (PayPal): a signed or password-carrying
+    notification is built from the shop's secrets, and handing one to whoever asks
+    would be a signing service. The CLI builds those itself, with the shop's settings.
     """
     stand_in = get_stand_in(gateway)
+    if stand_in.verified_by != "postback":
+        return _plain(
+            400,
+            f"The sandbox issues no {stand_in.display_name} notifications: they are "
+            f"verified by {stand_in.verified_by}, so their bodies carry or are built from "
+            "the shop's secrets. Run `billing send` without --sandbox, in the shop's "
+            "project, to build one locally.",
+        )
     data = request.POST
+    if any(_CONTROL.search(value) for _, values in data.lists() for value in values):
+        return _plain(400, "A field holds control characters.")
+    status = data.get("status", APPROVED)
+    if status not in stand_in.statuses:
+        return _plain(400, f"status must be one of {', '.join(stand_in.statuses)}.")
+    transaction_id = data.get("transaction_id", "")
+    if transaction_id and not _TRANSACTION_ID.match(transaction_id):
+        return _plain(400, "transaction_id must be 1 to 64 printable ASCII characters.")
     try:
         fields = stand_in.form_for(
             reference=data.get("reference", ""),
@@ -275,16 +391,12 @@ def issue(request: HttpRequest, gateway: str) -> HttpResponse:
         )
         message = stand_in.notification(
             fields,
-            status=data.get("status", APPROVED),
+            status=status,
             amount=_other_amount(data["charged"]) if data.get("charged") else None,
-            transaction_id=data.get("transaction_id") or None,
+            transaction_id=transaction_id or None,
         )
     except FormRejected as exc:
-        return HttpResponse(
-            f"{exc.title}: {' '.join(exc.problems)}\n".encode(),
-            status=400,
-            content_type="text/plain; charset=utf-8",
-        )
+        return _plain(400, f"{exc.title}: {' '.join(exc.problems)}")
     record(stand_in, message, authentic=True, target=data.get("target", ""))
     response = HttpResponse(message.body, content_type=message.content_type)
     response["X-Sandbox-Transaction"] = message.transaction_id
@@ -295,16 +407,18 @@ def issue(request: HttpRequest, gateway: str) -> HttpResponse:
 
 @sandbox_only
 def index(request: HttpRequest) -> HttpResponse:
-    """What the sandbox stands in for, and what it recently sent where."""
+    """What the sandbox stands in for, and what it recently sent where: only for the
+    integrations it serves (in test mode)."""
     from .endpoints import sandbox_endpoint
-    from .gateways import stand_ins
 
+    served = [slug for slug in stand_ins() if serves(slug)]
     gateways = [
         {
-            "stand_in": stand_in,
-            "endpoints": {key: sandbox_endpoint(slug, key) for key in stand_in.endpoints},
+            "stand_in": stand_ins()[slug],
+            "endpoints": {key: sandbox_endpoint(slug, key) for key in stand_ins()[slug].endpoints},
         }
-        for slug, stand_in in stand_ins().items()
+        for slug in served
     ]
-    context = {"gateways": gateways, "sent": SentNotification.objects.all()[:25]}
+    sent = SentNotification.objects.filter(gateway__in=served)[:25]
+    context = {"gateways": gateways, "sent": sent}
     return render(request, "billing_sandbox/index.html", context)

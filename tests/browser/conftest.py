@@ -73,11 +73,15 @@ def shop(live_server: Any, transactional_db: Any, settings: Any) -> Iterator[str
     from demo import settings as demo_settings
     from demo.store.management.commands.demo_data import load_products
 
-    settings.DEBUG = True  # as the demo runs; the sandbox is refused otherwise (E004)
+    # As the demo runs: every sandbox view answers 404 outside DEBUG, or for an
+    # integration that is not in test mode.
+    settings.DEBUG = True
     settings.ROOT_URLCONF = "demo.urls"
     settings.MERCHANT_TEST_MODE = True
     settings.MERCHANT_SETTINGS = demo_settings.MERCHANT_SETTINGS
     settings.BILLING_SANDBOX = True
+    # The shop and the sandbox share the live server's origin, the one origin the
+    # stand-ins then notify and send the customer back to (the forms' URLs use it too).
     settings.BILLING_SANDBOX_URL = live_server.url
     load_products()
     client = httpx.Client(timeout=10)  # closed below: no kept-alive socket outlives the test

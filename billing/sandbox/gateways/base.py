@@ -145,12 +145,28 @@ def exponent(currency: str) -> int:
 
 
 def shop_settings(key: str) -> Mapping[str, Any] | None:
-    """``MERCHANT_SETTINGS[key]``: the account the stand-in plays; None without settings."""
+    """``MERCHANT_SETTINGS[key]``: the account the stand-in plays; None without settings.
+
+    Every stand-in reads the secrets it signs with from here, so this is where a live
+    account is refused: whatever called it (a request, the CLI), the sandbox never signs
+    with a live integration's secrets.
+    """
     from django.conf import settings
 
     if not settings.configured:
         return None
     configured: Mapping[str, Any] = getattr(settings, "MERCHANT_SETTINGS", {}).get(key) or {}
+    # The rule of Integration.test_mode: its own TEST_MODE, else MERCHANT_TEST_MODE.
+    test_mode = configured.get("TEST_MODE", getattr(settings, "MERCHANT_TEST_MODE", True))
+    if configured and not test_mode:
+        raise FormRejected(
+            "The sandbox does not play a live account",
+            [
+                f"MERCHANT_SETTINGS[{key!r}] is in live mode (its TEST_MODE, else "
+                "MERCHANT_TEST_MODE): the sandbox never signs for a live integration."
+            ],
+            status=404,
+        )
     return configured
 
 
@@ -190,13 +206,17 @@ def gateway_view(
     view: Callable[[HttpRequest], HttpResponse],
 ) -> Callable[[HttpRequest], HttpResponse]:
     """A gateway's own entry point: posted to from the shop's pages, so CSRF-exempt, and
-    404 unless the sandbox is on."""
+    404 unless the sandbox serves this gateway's integration (``views.serves``), checked
+    on every request."""
+    # Each stand-in lives in gateways/<slug>.py (stand_ins() insists), so the module
+    # names the integration whose settings decide.
+    slug = view.__module__.rpartition(".")[2]
 
     @csrf_exempt
     @wraps(view)
     def wrapper(request: HttpRequest) -> HttpResponse:
         from .. import views  # the database side, imported only when a request comes
 
-        return view(request) if views.enabled() else views.not_enabled()
+        return view(request) if views.serves(slug) else views.not_enabled()
 
     return wrapper

@@ -9,6 +9,7 @@ says so, rather than silently charging a different total than PayPal would.
 """
 
 import hashlib
+import hmac
 import re
 import secrets
 import string
@@ -30,6 +31,7 @@ from .base import (
     StandIn,
     change_amount,
     gateway_view,
+    shop_settings,
     with_query,
 )
 
@@ -411,10 +413,16 @@ def webscr(request: HttpRequest) -> HttpResponse:
 
 
 def _pdt(fields: Mapping[str, str]) -> HttpResponse:
-    """Payment Data Transfer: the transaction's variables, one per line, after SUCCESS."""
+    """Payment Data Transfer: the transaction's variables, one per line, after SUCCESS.
+
+    Only for the seller's identity token (``PDT_TOKEN`` in the shop's settings), as
+    PayPal answers: without it anyone could read any transaction.
+    """
     from .. import views
 
-    if not fields.get("at"):
+    token = str((shop_settings(stand_in.slug) or {}).get("PDT_TOKEN") or "")
+    given = fields.get("at", "")
+    if not token or not hmac.compare_digest(given.encode(), token.encode()):
         return HttpResponse(b"FAIL\nError: 4002\n", content_type="text/plain")
     body = views.sent_body(stand_in.slug, fields.get("tx", ""))
     if body is None:
