@@ -1,5 +1,7 @@
 """Finding integration classes by slug, in the shop's apps first, then the built-ins."""
 
+import difflib
+import pkgutil
 import re
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
@@ -59,7 +61,24 @@ def integration_class(slug: str) -> type["Integration"]:
             raise IntegrationModuleNotFound(f"{module_path} has no class {class_name_for(slug)}")
         _cache[key] = cls
         return cls
-    raise IntegrationModuleNotFound(f"no integration named {slug!r}")
+    raise IntegrationModuleNotFound(f"no integration named {slug!r}{did_you_mean(slug)}")
+
+
+def built_in_slugs() -> list[str]:
+    from . import integrations
+
+    suffix = "_integration"
+    return sorted(
+        info.name[: -len(suffix)]
+        for info in pkgutil.iter_modules(integrations.__path__)
+        if info.name.endswith(suffix)
+    )
+
+
+def did_you_mean(slug: str, known: list[str] | None = None) -> str:
+    """``"; did you mean 'pay_pal'?"`` for a near miss, else ""."""
+    close = difflib.get_close_matches(slug, known or built_in_slugs(), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def get_integration(name: str, *args: Any, **kwargs: Any) -> "Integration":

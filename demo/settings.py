@@ -65,6 +65,8 @@ MERCHANT_TEST_MODE = True
 BILLING_SANDBOX = True
 # Where the sandbox is served: this same server (the shop posts back to it).
 BILLING_SANDBOX_URL = f"http://127.0.0.1:{PORT}"
+# The sandbox delivers only to the shop's own origins; the demo is served under both names.
+BILLING_SANDBOX_ALLOWED_ORIGINS = [f"http://localhost:{PORT}"]
 MERCHANT_SETTINGS = {
     "pay_pal": {
         "RECEIVER_EMAIL": "shop@kettle-and-quill.example",

@@ -1,6 +1,7 @@
 """The ``billing`` command: list, check, send (against a live shop and sandbox), replay."""
 
 import os
+from decimal import Decimal
 import subprocess
 import sys
 from typing import Any
@@ -205,3 +206,84 @@ def test_replay_processes_a_stored_notification(
     assert Payment.objects.get().status == PaymentStatus.PAID
     code, out = run(capsys, "replay", str(log.pk))
     assert code == 0 and "applied -> duplicate" in out
+
+
+# -- tools that report --------------------------------------------------------------------------
+
+
+def test_send_prints_the_shops_verdict(capsys: Any, shop: str) -> None:
+    code, out = send(capsys, shop, "--twice")
+    assert code == 0
+    first, second = NotificationLog.objects.order_by("pk")
+    assert f"verdict 1     log #{first.pk}, verification valid, applied" in out
+    assert f"verdict 2     log #{second.pk}, verification valid, duplicate" in out
+
+
+def test_send_tampered_prints_what_changed_and_the_rejection(capsys: Any, shop: str) -> None:
+    code, out = send(capsys, shop, "--tamper")
+    assert "mc_gross 10.00 -> 0.01" in out
+    assert "verification invalid, rejected: the gateway did not confirm" in out
+
+
+def test_send_shifted_prints_why_it_is_held(capsys: Any, shop: str) -> None:
+    code, out = send(capsys, shop, "--shift", "-2.50")
+    assert "held: amount 7.50 instead of 10.00" in out
+
+
+@pytest.fixture
+def gp_shop(live_server: Any, transactional_db: Any, settings: Any) -> Any:
+    settings.MERCHANT_SETTINGS = {
+        "global_payments": {
+            "MERCHANT_ID": "shop",
+            "ACCOUNT": "internet",
+            "SHARED_SECRET": "s3cret-shared",
+            "HASH_ALGORITHM": "sha256",
+        }
+    }
+    integration = get_integration("global_payments")
+    integration.add_order(reference="ORDER-1", amount=Decimal("10.00"), currency="EUR")
+    integration.generate_form()
+    return live_server.url
+
+
+def test_send_builds_the_global_payments_order_id_from_a_bare_reference(
+    capsys: Any, gp_shop: str
+) -> None:
+    code, out = run(
+        capsys, "send", "global_payments", "--to", f"{gp_shop}/billing/global_payments/notify/",
+        "--reference", "ORDER-1", "--currency", "EUR",
+    )  # fmt: skip
+    assert code == 0, out
+    assert "ORDER-1_1000EUR_" in out and "the shop's wire form of ORDER-1" in out
+    assert "verification valid, applied" in out
+    assert Payment.objects.get().status == PaymentStatus.PAID
+
+
+def test_send_says_did_you_mean(capsys: Any) -> None:
+    code, out = run(capsys, "send", "paypal", "--to", "http://shop.test/", "--receiver", "a@b.c")
+    assert code == 2 and "did you mean 'pay_pal'?" in out
+
+
+def test_settings_after_the_command_and_a_missing_module() -> None:
+    after = cli("list", "--settings", "tests.settings")
+    assert after.returncode == 0 and "pay_pal" in after.stdout, after.stderr
+    missing = cli("list", "--settings", "no_such_project.settings")
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert "cannot load the settings module 'no_such_project.settings'" in missing.stdout
+
+
+def test_list_says_which_integrations_use_the_sandbox(capsys: Any, settings: Any) -> None:
+    settings.BILLING_SANDBOX = True
+    settings.MERCHANT_SETTINGS = {
+        "pay_pal": {"RECEIVER_EMAIL": "shop@example.com"},
+        "world_pay": {
+            "INSTALLATION_ID": "1",
+            "MD5_SECRET": "m",
+            "CALLBACK_PASSWORD": "p",
+            "TEST_MODE": False,
+        },
+    }
+    code, out = run(capsys, "list")
+    rows = {line.split()[0]: line for line in out.splitlines() if line[:1].islower()}
+    assert " sandbox " in rows["pay_pal"]
+    assert " live " in rows["world_pay"] and "sandbox" not in rows["world_pay"]

@@ -48,22 +48,40 @@ Exit status: 0 when every delivery got a 2xx answer.
 """
 
 
+def _settings_option(parser: argparse.ArgumentParser, default: object = None) -> None:
+    parser.add_argument(
+        "--settings",
+        metavar="MODULE",
+        default=default,
+        help="Django settings module (DJANGO_SETTINGS_MODULE)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="billing", description=DESCRIPTION, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument(
-        "--settings", metavar="MODULE", help="Django settings module (DJANGO_SETTINGS_MODULE)"
-    )
+    _settings_option(parser)
+    # --settings also after the command, as with manage.py (SUPPRESS keeps one given
+    # before the command when none is given after it).
+    anywhere = argparse.ArgumentParser(add_help=False)
+    _settings_option(anywhere, default=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("list", help="integrations and their configuration (needs a project)")
-    commands.add_parser("check", help="run the billing system checks (needs a project)")
-    replay = commands.add_parser("replay", help="re-process stored notifications (needs a project)")
+    commands.add_parser(
+        "list", parents=[anywhere], help="integrations and their configuration (needs a project)"
+    )
+    commands.add_parser(
+        "check", parents=[anywhere], help="run the billing system checks (needs a project)"
+    )
+    replay = commands.add_parser(
+        "replay", parents=[anywhere], help="re-process stored notifications (needs a project)"
+    )
     replay.add_argument("ids", nargs="+", type=int, metavar="ID", help="NotificationLog id")
-    review.add_parser(commands)
+    review.add_parser(commands, anywhere)
 
     send = commands.add_parser(
         "send",
+        parents=[anywhere],
         help="send a gateway notification to a notify URL",
         description=SEND_HELP,
         formatter_class=argparse.RawTextHelpFormatter,
@@ -98,7 +116,13 @@ def setup_django(printer: Printer, *, required: bool) -> bool:
         sys.path.insert(0, os.getcwd())  # as manage.py would find the project
     import django
 
-    django.setup()
+    module = os.environ["DJANGO_SETTINGS_MODULE"]
+    try:
+        django.setup()
+    except ImportError as exc:
+        printer.mark("bad", f"cannot load the settings module {module!r}: {exc}")
+        printer.line("  run from your project's directory, or check --settings")
+        raise SystemExit(2) from None
     return True
 
 

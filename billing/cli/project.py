@@ -1,27 +1,18 @@
 """Commands that look at the shop's own project: list, check, replay."""
 
 import argparse
-import pkgutil
 
 from django.core import checks
 
 from .. import conf
 from ..exceptions import BillingError
-from ..registry import integration_class
+from ..registry import built_in_slugs, integration_class
 from .output import Cell, Printer
 
 
 def _known_slugs() -> list[str]:
     """Built-in integrations plus whatever the settings name (shops may add their own)."""
-    from .. import integrations
-
-    suffix = "_integration"
-    built_in = {
-        info.name[: -len(suffix)]
-        for info in pkgutil.iter_modules(integrations.__path__)
-        if info.name.endswith(suffix)
-    }
-    return sorted(built_in | set(conf.merchant_settings()))
+    return sorted(set(built_in_slugs()) | set(conf.merchant_settings()))
 
 
 def list_integrations(args: argparse.Namespace, printer: Printer) -> int:
@@ -41,7 +32,9 @@ def list_integrations(args: argparse.Namespace, printer: Printer) -> int:
                 problems.append((slug, str(exc)))
             rows.append([slug, state, "-", stand_in, "-"])
             continue
-        if sandbox:
+        # The sandbox stands in only for an integration in test mode that it has a
+        # stand-in for; a live one always talks to the real gateway.
+        if sandbox and integration.test_mode and slug in stand_ins():
             mode: Cell = ("sandbox", "info")
         else:
             mode = ("test", "warn") if integration.test_mode else ("live", "ok")
@@ -51,10 +44,15 @@ def list_integrations(args: argparse.Namespace, printer: Printer) -> int:
             url = f"({exc})"
         rows.append([slug, ("configured", "ok"), mode, stand_in, url])
     printer.table(["integration", "settings", "mode", "stand-in", "customer goes to"], rows)
+    printer.line("  mode: sandbox = the local stand-in is in use; test/live = the gateway's own")
     for slug, message in problems:
         printer.mark("bad", f"{slug}: {message}")
     if sandbox:
-        printer.mark("info", "BILLING_SANDBOX is on: integrations use the local stand-ins")
+        printer.mark(
+            "info",
+            "BILLING_SANDBOX is on: integrations in test mode use the local stand-ins "
+            "(served only with DEBUG)",
+        )
     return 1 if problems else 0
 
 

@@ -11,16 +11,21 @@ from ..money import format_amount
 from .output import Cell, Printer
 
 
-def add_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    review = commands.add_parser("review", help="list or resolve payments held for review")
+def add_parser(
+    commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
+    common: argparse.ArgumentParser,
+) -> None:
+    review = commands.add_parser(
+        "review", parents=[common], help="list or resolve payments held for review"
+    )
     actions = review.add_subparsers(dest="action", required=True, metavar="ACTION")
-    actions.add_parser("list", help="payments held for review, with why")
+    actions.add_parser("list", parents=[common], help="payments held for review, with why")
     for name, help_text in (
         ("accept", "accept a held payment as paid"),
         ("refuse", "refuse a held payment (mark it failed)"),
         ("note", "add a note to a payment's history"),
     ):
-        action = actions.add_parser(name, help=help_text)
+        action = actions.add_parser(name, parents=[common], help=help_text)
         action.add_argument("integration", help="integration slug, e.g. pay_pal")
         action.add_argument("reference", help="the shop's order reference")
         action.add_argument("--note", default="", help="why (required for note)")

@@ -1,12 +1,21 @@
 """``billing send``: a gateway's notification, built by the sandbox's stand-in, on the wire."""
 
 import argparse
+import dataclasses
 import logging
+import secrets
+import time
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from urllib.parse import urljoin
+from typing import Any
+from urllib.parse import parse_qsl, urljoin
 
 import httpx
 
+from ..exceptions import BillingError
+from ..money import to_minor_units
+from ..protocols import global_payments
+from ..registry import did_you_mean
 from ..sandbox.delivery import post
 from ..sandbox.gateways import stand_ins
 from ..sandbox.gateways.base import FormRejected, Message, StandIn
@@ -21,6 +30,26 @@ def _decimal(text: str, option: str) -> Decimal:
     if not value.is_finite():
         raise SystemExit(f"billing send: {option} {text!r} is not an amount")
     return value
+
+
+# The header that lets this command find the shop's own record of each delivery.
+TRACE_HEADER = "X-Billing-Send"
+FINAL_WAIT_SECONDS = 5.0
+
+
+def _global_payments_order_id(reference: str, amount: Decimal, currency: str) -> str:
+    """The shop sends ORDER_ID as <reference>_<AMOUNT><CURRENCY>_<nonce>, which its
+    response check relies on; a bare reference would be rejected, so build it."""
+    if global_payments.parse_order_id(reference) is not None:
+        return reference
+    minor = to_minor_units(amount, currency.upper())
+    return global_payments.make_order_id(reference, minor, currency.upper(), secrets.token_hex(4))
+
+
+# The reference as the shop's own form puts it on the wire, where that differs.
+WIRE_REFERENCES: dict[str, Callable[[str, Decimal, str], str]] = {
+    "global_payments": _global_payments_order_id,
+}
 
 
 def _receiver(stand_in: StandIn, given: str | None) -> str:
@@ -75,8 +104,10 @@ def send(args: argparse.Namespace, printer: Printer) -> int:
     available = stand_ins()
     stand_in = available.get(args.slug)
     if stand_in is None:
+        hint = did_you_mean(args.slug, list(available))
         printer.mark(
-            "bad", f"no stand-in for {args.slug!r}; the sandbox has: {', '.join(available)}"
+            "bad",
+            f"no stand-in for {args.slug!r}{hint} (the sandbox has: {', '.join(available)})",
         )
         return 2
     if args.status not in stand_in.statuses:
@@ -85,8 +116,21 @@ def send(args: argparse.Namespace, printer: Printer) -> int:
     amount = _decimal(args.amount, "--amount")
     charged = amount + (_decimal(args.shift, "--shift") if args.shift else Decimal(0))
     receiver = _receiver(stand_in, args.receiver)
+    wire = WIRE_REFERENCES.get(stand_in.slug)
+    if wire is not None:
+        try:
+            reference = wire(args.reference, amount, args.currency)
+        except BillingError as exc:
+            printer.mark("bad", f"--reference {args.reference!r}: {exc}")
+            return 2
+        if reference != args.reference:
+            printer.field("reference", f"{reference} (the shop's wire form of {args.reference})")
+            args.reference = reference
+    # Only postback gateways need the sandbox to vouch for a body; the others are signed
+    # with the shop's secrets, which this command reads from the project's settings.
+    issued_by_sandbox = bool(args.sandbox) and stand_in.verified_by == "postback"
     try:
-        if args.sandbox:
+        if issued_by_sandbox:
             message = _issue(args, stand_in, receiver, charged)
         else:
             form = stand_in.form_for(
@@ -98,6 +142,7 @@ def send(args: argparse.Namespace, printer: Printer) -> int:
     except FormRejected as exc:
         printer.mark("bad", f"{exc.title}: {' '.join(exc.problems)}")
         return 2
+    untampered = message
     if args.tamper:
         message = stand_in.tamper(message)
 
@@ -112,7 +157,7 @@ def send(args: argparse.Namespace, printer: Printer) -> int:
             "amount", f"shifted by {args.shift}: the shop must hold it for review", "warn"
         )
     if stand_in.verified_by == "postback":
-        if args.sandbox:
+        if issued_by_sandbox:
             printer.field("authentic", f"issued by the sandbox at {args.sandbox}", "ok")
         else:
             printer.field(
@@ -121,7 +166,8 @@ def send(args: argparse.Namespace, printer: Printer) -> int:
                 "warn",
             )
     if args.tamper:
-        printer.field("tampered", "amount changed after issuing: the shop must reject it", "warn")
+        changed = _changed_fields(untampered.body, message.body)
+        printer.field("tampered", f"{changed} after issuing: the shop must reject it", "warn")
     if args.dry_run:
         printer.field("body", message.body.decode("ascii"))
         printer.mark("info", "dry run: nothing sent")
@@ -133,18 +179,74 @@ def send(args: argparse.Namespace, printer: Printer) -> int:
     logger.setLevel(logging.WARNING)
     times = 2 if args.twice else 1
     attempts = []
+    traces = []
     try:
         for n in range(1, times + 1):
-            attempt = post(args.to, message, timeout=args.timeout)
+            trace = secrets.token_hex(8)
+            traces.append(trace)
+            traced = dataclasses.replace(message, headers={**message.headers, TRACE_HEADER: trace})
+            attempt = post(args.to, traced, timeout=args.timeout)
             attempts.append(attempt)
             printer.field(f"delivery {n}", attempt.summary(), "ok" if attempt.ok else "bad")
     finally:
         logger.setLevel(level)
     delivered = sum(attempt.ok for attempt in attempts)
+    answered = [trace for trace, a in zip(traces, attempts, strict=True) if a.status_code]
+    _report_verdicts(printer, stand_in.slug, answered)
     if delivered == times:
-        printer.mark(
-            "ok", f"delivered {delivered} of {times}; the shop's log shows what it made of it"
-        )
+        printer.mark("ok", f"delivered {delivered} of {times}")
         return 0
     printer.mark("bad", f"delivered {delivered} of {times}")
     return 1
+
+
+def _changed_fields(before: bytes, after: bytes) -> str:
+    """What tampering changed, e.g. ``mc_gross 10.00 -> 0.01``."""
+    old = dict(parse_qsl(before.decode("latin-1"), keep_blank_values=True))
+    new = dict(parse_qsl(after.decode("latin-1"), keep_blank_values=True))
+    changes = [f"{k} {old.get(k)} -> {v}" for k, v in new.items() if old.get(k) != v]
+    return ", ".join(changes) or "the body changed"
+
+
+def _report_verdicts(printer: Printer, slug: str, traces: list[str]) -> None:
+    """What the shop decided, read from its notification log (with the shop's project)."""
+    from django.conf import settings
+
+    if not traces:
+        return
+    if not settings.configured:
+        printer.field(
+            "verdict", "unknown: give the shop's --settings to read its notification log", "warn"
+        )
+        return
+    from ..models import NotificationLog, Outcome
+
+    deadline = time.monotonic() + FINAL_WAIT_SECONDS
+    for n, trace in enumerate(traces, start=1):
+        lookup: dict[str, Any] = {"integration": slug, f"headers__{TRACE_HEADER}": trace}
+        while True:
+            log = NotificationLog.objects.filter(**lookup).first()
+            settled = log is not None and log.outcome != Outcome.RECEIVED
+            if settled or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        if log is None:
+            printer.field(
+                f"verdict {n}",
+                "not in this project's notification log (another shop, or not stored)",
+                "warn",
+            )
+            continue
+        style = {
+            Outcome.APPLIED: "ok",
+            Outcome.DUPLICATE: "ok",
+            Outcome.HELD: "warn",
+            Outcome.RETRY: "warn",
+            Outcome.RECEIVED: "warn",
+        }.get(Outcome(log.outcome), "bad")
+        reason = f": {log.error}" if log.error else ""
+        printer.field(
+            f"verdict {n}",
+            f"log #{log.pk}, verification {log.verification}, {log.outcome}{reason}",
+            style,
+        )
