@@ -1,9 +1,9 @@
 """The ``billing`` command: list, check, send (against a live shop and sandbox), replay."""
 
 import os
-from decimal import Decimal
 import subprocess
 import sys
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs
 
