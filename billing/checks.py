@@ -58,7 +58,7 @@ def check_integrations(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
                     id="billing.E003",
                 )
             )
-    if conf.sandbox_enabled() and not settings.DEBUG:
+    if conf.sandbox_enabled() and not conf.configured_debug():
         messages.append(
             Error(
                 "BILLING_SANDBOX is on while DEBUG is False",

@@ -20,6 +20,21 @@ def integration_settings(slug: str) -> dict[str, Any] | None:
     return dict(value) if value is not None else None
 
 
+def configured_debug() -> bool:
+    """DEBUG as the project's settings say it, also under a test runner.
+
+    Django's test runners force DEBUG off and keep the configured value (in the private
+    ``django.test.utils._TestState``); a shop's development settings, run as a test
+    suite, may then still use the sandbox. Production settings never had DEBUG on.
+    """
+    from django.test.utils import _TestState
+
+    saved = getattr(_TestState, "saved_data", None)
+    if saved is not None and not settings.DEBUG:
+        return bool(getattr(saved, "debug", False))
+    return bool(settings.DEBUG)
+
+
 def sandbox_enabled() -> bool:
     return bool(getattr(settings, "BILLING_SANDBOX", False))
 

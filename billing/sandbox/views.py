@@ -17,7 +17,6 @@ from decimal import Decimal
 from functools import wraps
 from typing import Any
 
-from django.conf import settings
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -56,8 +55,9 @@ _TRANSACTION_ID = re.compile(r"^[!-~]{1,64}$")  # it goes back in a response hea
 
 
 def enabled() -> bool:
-    """The sandbox switched on, where it may be: in DEBUG only."""
-    return bool(settings.DEBUG) and conf.sandbox_enabled()
+    """The sandbox switched on, where it may be: with DEBUG (as the settings file says it,
+    so a development project's own test suite may use it too)."""
+    return conf.configured_debug() and conf.sandbox_enabled()
 
 
 def serves(slug: str) -> bool:
