@@ -40,17 +40,25 @@ def _strings(value: Any) -> Iterator[str]:
 
 def configured_secrets() -> frozenset[str]:
     """Every secret value in MERCHANT_SETTINGS, by declaration or by Django's name rule."""
-    hidden = SafeExceptionReporterFilter.hidden_settings
     found: set[str] = {str(settings.SECRET_KEY)}
     for slug, values in conf.merchant_settings().items():
         try:
-            declared = set(integration_class(slug).secret_settings)
+            declared = frozenset(integration_class(slug).secret_settings)
         except BillingError:
-            declared = set()
-        for key, value in (values or {}).items():
-            if key in declared or hidden.search(str(key)):
-                found.update(_strings(value))
+            declared = frozenset()
+        found.update(_secret_values(values or {}, declared))
     return frozenset(secret for secret in found if secret)
+
+
+def _secret_values(values: dict[str, Any], declared: frozenset[str]) -> Iterator[str]:
+    """Values under a declared or secret-looking key, at any depth (PayPal's EWP keys
+    sit in a nested dict)."""
+    hidden = SafeExceptionReporterFilter.hidden_settings
+    for key, value in values.items():
+        if key in declared or hidden.search(str(key)):
+            yield from _strings(value)
+        elif isinstance(value, dict):
+            yield from _secret_values(value, declared)
 
 
 class SecretsFilter(SafeExceptionReporterFilter):

@@ -252,9 +252,7 @@ def test_nul_in_headers_and_query_is_stored_escaped(shop: Any) -> None:
 
 def test_scoped_ipv6_forwarded_for_is_stored_without_its_zone(settings: Any) -> None:
     settings.BILLING_TRUSTED_PROXIES = ["10.0.0.1"]
-    request = RequestFactory().get(
-        "/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="fe80::1%eth0"
-    )
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="fe80::1%eth0")
     assert capture.client_address(request) == "fe80::1"
 
 
@@ -383,3 +381,15 @@ def test_the_admin_says_when_notifications_are_overdue(
     _age(NotificationLog.objects.get(), 3600)
     page = admin_client.get("/admin/billing/notificationlog/").content.decode()
     assert "1 notification(s) are overdue" in page and "billing_process --stale" in page
+
+
+def test_error_reports_mask_nested_secrets(settings: Any) -> None:
+    settings.MERCHANT_SETTINGS = {
+        "pay_pal": {"RECEIVER_EMAIL": "shop@example.com", "EWP": {"PRIVATE_KEY": "-----pem-x"}}
+    }
+    key = settings.MERCHANT_SETTINGS["pay_pal"]["EWP"]["PRIVATE_KEY"]  # a local variable
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        report = ExceptionReporter(None, *sys.exc_info()).get_traceback_text()
+    assert key and "-----pem-x" not in report
