@@ -19,7 +19,7 @@ import pytest
 from django.test import Client, RequestFactory
 
 from billing import get_integration
-from billing.exceptions import IntegrationNotConfigured, InvalidData
+from billing.exceptions import IntegrationNotConfigured, InvalidData, MalformedNotification
 from billing.models import NotificationLog, Outcome, Payment, PaymentStatus
 from billing.protocols import authorize_net_dpm as anet
 from billing.protocols.base import Status
@@ -245,6 +245,16 @@ def test_values_outside_the_hash_do_not_matter() -> None:
         ("4", "auth_capture", Status.PENDING),  # held for review: not money received
         ("1", "auth_only", Status.PENDING),  # authorised, not captured
         ("9", "auth_capture", Status.UNKNOWN),
+        # Only the exact auth_capture the relay response states is a capture (finding 6):
+        # x_type is in neither the fingerprint nor the hash.
+        ("1", " auth_only", Status.UNKNOWN),
+        ("1", "AUTH_ONLY", Status.UNKNOWN),
+        ("1", "auth_capture ", Status.UNKNOWN),
+        ("1", "AUTH_CAPTURE", Status.UNKNOWN),
+        ("1", "prior_auth_capture", Status.UNKNOWN),
+        ("1", "credit", Status.UNKNOWN),
+        ("1", "", Status.UNKNOWN),
+        ("2", "auth_only", Status.FAILED),
     ],
 )
 def test_status_mapping(code: str, transaction_type: str, state: Status) -> None:
@@ -531,3 +541,66 @@ def test_add_order_puts_the_terms_in_authorize_net_fields(anet_settings: Any) ->
     assert payment("ORDER-7").amount == Decimal("12.50")
     fields = integration.order_fields("R-1", Decimal("3.00"), "USD", "")
     assert fields["x_description"] == "R-1"  # something to show on the hosted form
+
+
+@pytest.mark.parametrize("transaction_type", [" auth_only", "AUTH_ONLY\t", "auth_only ", "x"])
+def test_form_changed_to_another_type_is_not_paid(
+    anet_settings: Any, django_capture_on_commit_callbacks: Any, transaction_type: str
+) -> None:
+    """Any x_type but the exact auth_capture is not money received (finding 6)."""
+    form = make_form()
+    relay = relay_pairs(form, transaction_type=transaction_type)
+    post(as_body(relay), django_capture_on_commit_callbacks)
+    assert payment().status == PaymentStatus.PENDING
+    assert NotificationLog.objects.get().outcome == Outcome.IGNORED
+
+
+@pytest.mark.parametrize(
+    ("asked_of", "configured"),
+    [("Kiosk42", "\u212aiosk42"), ("shop42", "\u017fhop42"), (LOGIN, LOGIN.lower())],
+    ids=["kelvin-sign", "long-s", "letter-case"],
+)
+def test_look_alike_login_is_another_account(
+    anet_settings: Any,
+    django_capture_on_commit_callbacks: Any,
+    asked_of: str,
+    configured: str,
+) -> None:
+    """casefold() made "\u212aiosk42" equal "Kiosk42": the Signature Key proves the
+    configured login, which must be the payment's, character for character (finding 5)."""
+    anet_settings.MERCHANT_SETTINGS["authorize_net_dpm"]["LOGIN_ID"] = asked_of
+    form = make_form()
+    anet_settings.MERCHANT_SETTINGS["authorize_net_dpm"]["LOGIN_ID"] = configured
+    post(as_body(relay_pairs(form)), django_capture_on_commit_callbacks)
+    assert payment().status == PaymentStatus.REVIEW
+    assert "not the shop's account" in payment().review_reason
+
+
+@pytest.mark.parametrize(
+    "amount", ["1e999999", "NaN", "-Infinity", "-10.00", "9" * 5000, "10,00", "\uff11\uff10"]
+)
+def test_amounts_no_gateway_sends_are_malformed(amount: str) -> None:
+    fields = {"x_response_code": "1", "x_type": "auth_capture", "x_amount": amount}
+    with pytest.raises(MalformedNotification, match="x_amount"):
+        anet.to_notification(fields, integration="authorize_net_dpm", currency="USD")
+
+
+def test_a_bad_signature_key_is_billing_error_not_value_error() -> None:
+    with pytest.raises(InvalidData):
+        anet.signature_key("not a key")
+
+
+def test_multipart_relay_response_pays(
+    anet_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A relay response posted as multipart/form-data carries the same fields (finding 18)."""
+    form = make_form()
+    pairs = relay_pairs(form)
+    with django_capture_on_commit_callbacks(execute=True):
+        # ASCII names only here: the test client writes UTF-8, the relay's is ISO-8859-1.
+        data = {k: v.replace("ë", "e").replace("ü", "u") for k, v in pairs}
+        data["x_SHA2_Hash"] = sha2_hash(data, bytes.fromhex(KEY))
+        response = Client().post(NOTIFY, data)
+    assert response.status_code == 200
+    assert b"/billing/authorize_net_dpm/return/?ref=ORDER-1" in response.content
+    assert payment().status == PaymentStatus.PAID

@@ -3,6 +3,11 @@
 Whatever arrives at notify/ (any bytes, content type, method or size), the view answers
 without a server error, stores the request first, and changes no payment: the fake PayPal
 answers INVALID to every postback for a body it did not send, and it sends none here.
+
+For every gateway, each protocol's parse, verify and to_notification raise only the
+library's errors, and every notify/ view, fed authentic (signed, or confirmed by the fake
+PayPal) notifications with hostile values, answers without a 500 and processes them
+without an internal error.
 """
 
 import io
@@ -18,10 +23,15 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from billing import get_integration
-from billing.exceptions import MalformedNotification
+from billing.exceptions import BillingError, MalformedNotification
+from billing.integrations.bodies import form_body
 from billing.models import NotificationLog, Outcome, Payment, PaymentEvent, PaymentStatus, Verdict
-from billing.protocols import pay_pal
+from billing.pipeline import process
+from billing.protocols import authorize_net_dpm, global_payments, ogone_payments, pay_pal, world_pay
 from billing.protocols.base import parse_form_body
+from billing.sandbox.gateways.authorize_net_dpm import sha2_hash
+from billing.sandbox.gateways.global_payments import two_pass_hash
+from billing.sandbox.gateways.ogone_payments import sha_sign
 from tests.paypal_data import COMPLETED_FIELDS
 
 # A body may declare charset=unicode_escape; Python warns about its escapes while decoding.
@@ -311,3 +321,305 @@ def test_parse_ipn_returns_a_dict_or_refuses(body: bytes) -> None:
     except MalformedNotification:
         return
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in fields.items())
+
+
+# -- every gateway: parse + verify + to_notification raise only the library's errors ---------
+#
+# Each protocol's parser and to_notification see whatever arrives: values no gateway sends
+# (exponents, NaN, 5000 digits, negative amounts, NUL, missing fields) must come out as
+# MalformedNotification or another BillingError, never decimal.InvalidOperation, ValueError,
+# KeyError or an HTTP 500.
+
+WP_PASSWORD = "fuzz-callback-password"
+GP_SECRET = "fuzz-shared-secret"
+OGONE_OUT = "fuzz-sha-out-passphrase"
+ANET_KEY = "AB" * 64
+ALL_GATEWAYS = {
+    "pay_pal": {"RECEIVER_EMAIL": "shop@example.com"},
+    "world_pay": {"INSTALLATION_ID": "1234", "MD5_SECRET": "m", "CALLBACK_PASSWORD": WP_PASSWORD},
+    "global_payments": {"MERCHANT_ID": "shop", "ACCOUNT": "internet", "SHARED_SECRET": GP_SECRET},
+    "ogone_payments": {
+        "PSPID": "MyPSPID",
+        "SHA_IN": "fuzz-sha-in",
+        "SHA_OUT": OGONE_OUT,
+        "HASH_ALGORITHM": "sha256",
+    },
+    "authorize_net_dpm": {"LOGIN_ID": "login42", "SIGNATURE_KEY": ANET_KEY},
+}
+
+# Values no gateway sends, and a few it does.
+HOSTILE = st.one_of(
+    st.sampled_from(
+        [
+            "1e999999",
+            "1E+2",
+            "NaN",
+            "sNaN",
+            "-Infinity",
+            "-10.00",
+            "-0",
+            "10.00",
+            "10",
+            "0",
+            "9" * 5000,
+            "0." + "1" * 40,
+            "\u0661\u0660",
+            "\uff11\uff10",
+            "10,00",
+            "1_000",
+            " 10.00 ",
+            "0x1F",
+            "",
+            "\x00",
+            "Y",
+            "9",
+            "1",
+            "ORDER-1",
+            "ORDER-1_1000GBP_0a1b2c3d",
+            "ORDER-1_" + "9" * 5000 + "GBP_0a1b2c3d",
+            "x" * 300,
+        ]
+    ),
+    TEXT,
+)
+
+
+def shaped(names: list[str]) -> Any:
+    """Fields with these names, some missing, each a hostile value."""
+    return st.dictionaries(st.sampled_from(names), HOSTILE, max_size=len(names))
+
+
+PP_NAMES = ["mc_gross", "mc_currency", "payment_status", "txn_id", "invoice", "receiver_email"]
+WP_NAMES = ["transStatus", "transId", "cartId", "amount", "currency", "instId", "testMode"]
+GP_NAMES = ["ORDER_ID", "RESULT", "AMOUNT", "PASREF", "MERCHANT_ID", "ACCOUNT", "TIMESTAMP"]
+OG_NAMES = ["orderID", "amount", "currency", "STATUS", "PAYID", "COMPLUS", "CN"]
+AN_NAMES = ["x_response_code", "x_amount", "x_type", "x_trans_id", "x_invoice_num"]
+
+
+def pay_pal_fields(values: dict[str, str]) -> dict[str, str]:
+    return {**dict(COMPLETED_FIELDS), "charset": "UTF-8", **values}
+
+
+def world_pay_fields(values: dict[str, str]) -> dict[str, str]:
+    base = {"transStatus": "Y", "transId": "1", "cartId": "ORDER-1", "amount": "10.00"}
+    return {**base, "currency": "GBP", "instId": "1234", **values, "callbackPW": WP_PASSWORD}
+
+
+def global_payments_fields(values: dict[str, str]) -> dict[str, str]:
+    fields = {
+        "TIMESTAMP": "20261128120500",
+        "MERCHANT_ID": "shop",
+        "ACCOUNT": "internet",
+        "ORDER_ID": "ORDER-1_1000GBP_0a1b2c3d",
+        "RESULT": "00",
+        "MESSAGE": "Authorised",
+        "PASREF": "1463",
+        "AUTHCODE": "12345",
+        "AMOUNT": "1000",
+        **values,
+    }
+    hashed = [fields.get(name, "") for name in global_payments.RESPONSE_HASH_FIELDS]
+    fields["SHA1HASH"] = two_pass_hash(hashed, GP_SECRET, "sha1")
+    return fields
+
+
+def ogone_fields(values: dict[str, str]) -> dict[str, str]:
+    base = {"orderID": "ORDER-1", "amount": "10", "currency": "EUR", "STATUS": "9"}
+    fields = {**base, "PAYID": "301", "COMPLUS": "billing:test", **values}
+    fields["SHASIGN"] = sha_sign(fields, OGONE_OUT, "sha256")
+    return fields
+
+
+def authorize_net_fields(values: dict[str, str]) -> dict[str, str]:
+    base = {"x_response_code": "1", "x_amount": "10.00", "x_type": "auth_capture"}
+    fields = {**base, "x_trans_id": "6012", "x_invoice_num": "ORDER-1", **values}
+    # Authorize.Net hashes ISO-8859-1; what it cannot encode, it never sends.
+    fields = {k: v.encode("iso-8859-1", "replace").decode("iso-8859-1") for k, v in fields.items()}
+    fields["x_SHA2_Hash"] = sha2_hash(fields, bytes.fromhex(ANET_KEY))
+    return fields
+
+
+def _pp(body: bytes) -> None:
+    pay_pal.to_notification(pay_pal.parse_ipn(body), integration="pay_pal")
+
+
+def _wp(body: bytes) -> None:
+    world_pay.to_notification(world_pay.parse_callback(body), integration="world_pay")
+
+
+def _gp(body: bytes) -> None:
+    fields = global_payments.parse_response(body)
+    global_payments.verify_response(fields, secret=GP_SECRET, algorithm="sha1")
+    global_payments.to_notification(fields, integration="global_payments", test=True)
+
+
+def _og(body: bytes) -> None:
+    fields = ogone_payments.parse_feedback(body)
+    ogone_payments.verify_feedback(fields, sha_out=OGONE_OUT, algorithm="sha256")
+    ogone_payments.to_notification(fields, integration="ogone_payments")
+
+
+def _an(body: bytes) -> None:
+    fields = authorize_net_dpm.parse_relay(body)
+    authorize_net_dpm.verify_relay(fields, bytes.fromhex(ANET_KEY))
+    authorize_net_dpm.to_notification(fields, integration="authorize_net_dpm", currency="USD")
+
+
+# slug -> (authentic fields for hostile values, field names, parse+verify+to_notification)
+GATEWAYS: dict[str, tuple[Any, list[str], Any]] = {
+    "pay_pal": (pay_pal_fields, PP_NAMES, _pp),
+    "world_pay": (world_pay_fields, WP_NAMES, _wp),
+    "global_payments": (global_payments_fields, GP_NAMES, _gp),
+    "ogone_payments": (ogone_fields, OG_NAMES, _og),
+    "authorize_net_dpm": (authorize_net_fields, AN_NAMES, _an),
+}
+SLUGS = st.sampled_from(sorted(GATEWAYS))
+
+
+def encoded(fields: dict[str, str]) -> bytes:
+    return urlencode(fields, encoding="utf-8").encode("ascii")
+
+
+def multipart_body(fields: dict[str, str], boundary: str = "fuzzb") -> bytes:
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in fields.items()
+    ]
+    return ("".join(parts) + f"--{boundary}--\r\n").encode("utf-8", "surrogatepass")
+
+
+def gateway_bodies(slug: str) -> Any:
+    make, names, _ = GATEWAYS[slug]
+    return st.one_of(
+        st.builds(lambda values: encoded(make(values)), shaped(names)),
+        st.builds(lambda values: encoded(values), shaped(names)),  # unsigned, fields missing
+        st.binary(max_size=300),
+        FORM_BODIES,
+    )
+
+
+@FUZZ
+@given(data=st.data(), slug=SLUGS)
+@example(data=None, slug="ogone_payments")
+def test_every_protocol_raises_only_billing_errors(data: Any, slug: str) -> None:
+    check = GATEWAYS[slug][2]
+    body = (
+        encoded(ogone_fields({"amount": "1e999999"}))
+        if data is None
+        else data.draw(gateway_bodies(slug))
+    )
+    try:
+        check(body)
+    except BillingError:
+        pass  # MalformedNotification and friends: the contract
+
+
+@FUZZ
+@given(
+    fields=st.dictionaries(NAMES, HOSTILE, max_size=6),
+    boundary=st.sampled_from(["b", "x" * 70, "", "a b", "\u00e9"]),
+    cut=st.integers(0, 400),
+    content_type=st.sampled_from(
+        [
+            "multipart/form-data; boundary={}",
+            "multipart/form-data",
+            "Multipart/Form-Data;boundary={}",
+        ]
+    ),
+)
+def test_multipart_bodies_parse_or_are_malformed(
+    fields: dict[str, str], boundary: str, cut: int, content_type: str
+) -> None:
+    body = multipart_body(fields, boundary or "b")
+    log = NotificationLog(content_type=content_type.format(boundary), body=body[: cut or None])
+    try:
+        converted = form_body(log)
+    except MalformedNotification:
+        return
+    for check in GATEWAYS.values():
+        try:
+            check[2](converted)
+        except BillingError:
+            pass
+
+
+# -- every gateway's notify view, with authentic notifications of hostile values -----------
+
+
+@pytest.fixture
+def every_gateway(settings: Any, fake_paypal: Any) -> Any:
+    settings.MERCHANT_SETTINGS = {slug: dict(account) for slug, account in ALL_GATEWAYS.items()}
+    settings.MERCHANT_TEST_MODE = True
+    for slug, currency, receiver in [
+        ("pay_pal", "USD", "shop@example.com"),
+        ("world_pay", "GBP", "1234"),
+        ("global_payments", "GBP", "shop:internet"),
+        ("ogone_payments", "EUR", "MyPSPID"),
+        ("authorize_net_dpm", "USD", "login42"),
+    ]:
+        Payment.objects.create(
+            integration=slug,
+            reference="ORDER-1",
+            amount=Decimal("10.00"),
+            currency=currency,
+            receiver=receiver,
+            test=True,
+        )
+    return fake_paypal
+
+
+@pytest.mark.django_db
+@FUZZ
+@given(
+    slug=SLUGS,
+    data=st.data(),
+    as_multipart=st.booleans(),
+    content_type=st.one_of(st.just(FORM), CONTENT_TYPES),
+)
+def test_every_notify_view_answers_without_server_error(
+    every_gateway: Any, slug: str, data: Any, as_multipart: bool, content_type: str
+) -> None:
+    make, names, _ = GATEWAYS[slug]
+    kind = data.draw(st.sampled_from(["authentic", "any"]))
+    if kind == "authentic":
+        fields = make(data.draw(shaped(names)))
+        body = every_gateway.send(encoded(fields)) if slug == "pay_pal" else encoded(fields)
+        if as_multipart:
+            body, content_type = multipart_body(fields), "multipart/form-data; boundary=fuzzb"
+        else:
+            content_type = FORM
+    else:
+        body = data.draw(st.one_of(gateway_bodies(slug), BODIES))
+    before = newest_pk()
+    client = Client(raise_request_exception=False)
+    response = client.generic("POST", f"/billing/{slug}/notify/", body, CONTENT_TYPE=content_type)
+    assert response.status_code in (200, 400, 413), (response.status_code, response.content)
+    (log,) = NotificationLog.objects.filter(pk__gt=before)
+    if response.status_code == 200:
+        process(log.pk)
+        log.refresh_from_db()
+        assert log.outcome != Outcome.RECEIVED
+        assert not log.error.startswith("internal error"), log.error
+    if slug == "world_pay":
+        assert WP_PASSWORD.encode() not in bytes(log.body)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    before=st.dictionaries(NAMES, HOSTILE, max_size=4),
+    after=st.dictionaries(NAMES, HOSTILE, max_size=4),
+    as_multipart=st.booleans(),
+    cut=st.integers(0, 2000),
+    noise=st.binary(max_size=200),
+)
+def test_redaction_never_fails_and_never_keeps_the_password(
+    before: dict[str, str], after: dict[str, str], as_multipart: bool, cut: int, noise: bytes
+) -> None:
+    """Whatever else the body holds, wherever it is cut: no callbackPW value survives."""
+    key = world_pay.redaction_key(b"fuzz")
+    fields = {**before, **after, "callbackPW": WP_PASSWORD}
+    body = multipart_body(fields) if as_multipart else encoded(fields)
+    glue = b"\r\n" if as_multipart else b"&"  # where a parser starts a new field
+    for sample in (body, body[:cut], noise, noise + glue + body):
+        redacted = world_pay.redact_password(sample, key)
+        assert WP_PASSWORD[:6].encode() not in redacted or WP_PASSWORD[:6].encode() in noise

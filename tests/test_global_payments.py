@@ -585,3 +585,40 @@ def test_add_order_converts_to_minor_units(gp_settings: Any) -> None:
     for reference, amount in [("F-1", "10.005"), ("F 1", "10.00"), ("F" * 34, "10.00")]:
         with pytest.raises(InvalidData):  # rounded, a space, no room left in ORDER_ID
             form(reference, amount, "GBP")
+
+
+# -- the parse contract (finding 7) and multipart responses (finding 18) --------------------
+
+
+@pytest.mark.parametrize(
+    "order_id",
+    ["ORDER-1_" + "9" * 5000 + "GBP_0a1b2c3d", "ORDER-1_1e999999GBP_0a1b2c3d", "X" * 5000],
+    ids=["huge-amount", "exponent", "too-long"],
+)
+def test_order_ids_no_form_made_are_malformed(order_id: str) -> None:
+    fields = global_payments.parse_response(response(order_id=order_id))
+    with pytest.raises(MalformedNotification):
+        global_payments.to_notification(fields, integration="global_payments", test=True)
+
+
+@pytest.mark.parametrize("amount", ["9" * 5000, "1e3", "-1000", "NaN"])
+def test_response_amounts_no_hpp_sends_do_not_verify(amount: str) -> None:
+    """AMOUNT is not hashed; a value the ORDER_ID does not vouch for is a forgery, and
+    never a ValueError (int() of 5000 digits raises one)."""
+    fields = global_payments.parse_response(response(amount=amount))
+    verdict = global_payments.verify_response(fields, secret=SECRET, algorithm="sha1")
+    assert verdict is Verification.INVALID
+
+
+def test_multipart_response_pays(gp_settings: Any, django_capture_on_commit_callbacks: Any) -> None:
+    from urllib.parse import parse_qsl
+
+    from django.test import Client
+
+    form = make_payment()
+    body = response(order_id=form["ORDER_ID"], amount=form["AMOUNT"])
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = Client().post(NOTIFY, dict(parse_qsl(body.decode())))  # multipart
+    assert reply.status_code == 200
+    assert b"/billing/global_payments/return/?ref=ORDER-1" in reply.content
+    assert Payment.objects.get().status == PaymentStatus.PAID

@@ -15,7 +15,7 @@ import pytest
 from django.test import Client, RequestFactory
 
 from billing import get_integration
-from billing.exceptions import IntegrationNotConfigured, InvalidData
+from billing.exceptions import IntegrationNotConfigured, InvalidData, MalformedNotification
 from billing.models import NotificationLog, Outcome, Payment, PaymentStatus
 from billing.protocols import ogone_payments as ogone
 from billing.protocols.base import Status
@@ -227,15 +227,15 @@ def test_numbered_parameters_sort_naturally() -> None:
     assert ogone.sha_sign(params, "Mysecretsig1875!?", "sha256") == (
         "E636CC6A63B3768D9EAAA8497DAEEE905EB1476B933AB3B2F1269A00B22B589F"
     )
-    names = ["SUB_AM", "SUBSCRIPTION_ID", "ITEMID10", "ITEMID9", "ITEMATTRIBUTES1", "CN", "COM"]
+    names = ["SUBSCRIPTION_ID", "SUB_AM", "ITEMID10", "ITEMID9", "ITEMATTRIBUTES1", "CN", "COM"]
     assert sorted(names, key=ogone.sort_key) == [
         "CN",
         "COM",
         "ITEMATTRIBUTES1",
         "ITEMID9",
         "ITEMID10",
+        "SUB_AM",  # "_" before letters, as in the guide's SHA-IN list
         "SUBSCRIPTION_ID",
-        "SUB_AM",
     ]
 
 
@@ -618,3 +618,120 @@ def test_add_order_puts_the_terms_in_worldline_fields(ogone_settings: Any) -> No
     assert yen == {"ORDERID": "J-1", "AMOUNT": 1500, "CURRENCY": "JPY"}
     with pytest.raises(InvalidData, match="minor units"):
         get_integration("ogone_payments").order_fields("R", Decimal("1.005"), "EUR", "")
+
+
+# -- the SHA order of the guide's lists: "_" before letters (finding 15) --------------------
+
+# A feedback from an account with fraud scoring and 3-D Secure: SCO_CATEGORY, SCORING and
+# CH_AUTHENTICATION_INFO are on the SHA-OUT list. The guide's list order puts SCO_CATEGORY
+# before SCORING; the digest was computed outside billing, in that order:
+#   O='OutPassphrase-2026!'; printf '%s' "ACCEPTANCE=test123${O}AMOUNT=15${O}BRAND=VISA${O}CARDNO=XXXXXXXXXXXX1111${O}CH_AUTHENTICATION_INFO=Y${O}CN=Zoe Muller${O}COMPLUS=billing:test${O}CURRENCY=EUR${O}ED=0128${O}NCERROR=0${O}ORDERID=ORDER-1${O}PAYID=3014567890${O}PM=CreditCard${O}SCO_CATEGORY=G${O}SCORING=12${O}STATUS=9${O}TRXDATE=11/02/26${O}" | openssl dgst -sha256  # noqa: E501
+SCORED_SIGN = "F95815C72EE6A873A5362B032A132AC19AFF9696745CDC7417D6E6341988CF6F"
+SCORED_FEEDBACK = (
+    "orderID=ORDER-1&currency=EUR&amount=15&PM=CreditCard&ACCEPTANCE=test123&STATUS=9"
+    "&CARDNO=XXXXXXXXXXXX1111&ED=0128&CN=Zoe+Muller&TRXDATE=11%2F02%2F26&PAYID=3014567890"
+    "&NCERROR=0&BRAND=VISA&SCORING=12&SCO_CATEGORY=G&CH_AUTHENTICATION_INFO=Y"
+    "&COMPLUS=billing%3Atest&SHASIGN=" + SCORED_SIGN
+)
+# A form with the SHA-IN list's OR_INVORDERID and REF_CUSTOMERID, which that list puts
+# before ORDERID and REFID:
+#   P='Mysecretsig1875!?'; printf '%s' "AMOUNT=1500${P}CURRENCY=EUR${P}LANGUAGE=en_US${P}OR_INVORDERID=INV-9${P}ORDERID=1234${P}PSPID=MyPSPID${P}REF_CUSTOMERID=C-42${P}REFID=R-1${P}" | openssl dgst -sha256  # noqa: E501
+UNDERSCORE_FORM = {
+    "REFID": "R-1",
+    "REF_CUSTOMERID": "C-42",
+    "ORDERID": "1234",
+    "OR_INVORDERID": "INV-9",
+    **GUIDE_PARAMS,
+}
+UNDERSCORE_FORM_SIGN = "D4644B25A4B0491164870EE36814126F163D6DD5ED6466B343F9A89F348AD098"
+
+
+def test_sha_out_sorts_underscore_before_letters() -> None:
+    fields = ogone.parse_feedback(SCORED_FEEDBACK.encode())
+    assert ogone.verify_feedback(fields, sha_out=SHA_OUT, algorithm="sha256")
+    n = ogone.to_notification(fields, integration="ogone_payments")
+    assert (n.status, n.amount) == (Status.PAID, Decimal("15.00"))
+    # The stand-in, written from the guide on its own, signs the same way.
+    signed = {k: v for k, v in fields.items() if k != "SHASIGN"}
+    assert worldline_sign(signed, SHA_OUT, "sha256") == SCORED_SIGN
+
+
+def test_sha_in_sorts_underscore_before_letters() -> None:
+    assert ogone.sha_sign(UNDERSCORE_FORM, "Mysecretsig1875!?", "sha256") == UNDERSCORE_FORM_SIGN
+    assert worldline_sign(UNDERSCORE_FORM, "Mysecretsig1875!?", "sha256") == UNDERSCORE_FORM_SIGN
+    assert sorted(["SCORING", "SCO_CATEGORY", "ORDERID", "OR_ORDERID"], key=ogone.sort_key) == [
+        "OR_ORDERID",
+        "ORDERID",
+        "SCO_CATEGORY",
+        "SCORING",
+    ]
+
+
+def test_form_with_or_and_ref_fields_is_accepted_by_worldline(ogone_settings: Any) -> None:
+    from billing.sandbox.gateways.ogone_payments import stand_in
+
+    form = make_form(OR_INVORDERID="INV-9", REF_CUSTOMERID="C-42")
+    assert stand_in.check_form(form).reference == "ORDER-1"
+
+
+def test_scored_feedback_pays(ogone_settings: Any, django_capture_on_commit_callbacks: Any) -> None:
+    form = make_form()
+    pairs = feedback_pairs(form)[:-1] + [("SCORING", "12"), ("SCO_CATEGORY", "G")]
+    pairs.append(("SHASIGN", worldline_sign(dict(pairs), SHA_OUT, "sha256")))
+    deliver(as_delivery(pairs, "POST"), django_capture_on_commit_callbacks)
+    assert payment().status == PaymentStatus.PAID
+
+
+# -- the account, compared exactly (finding 5) -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("asked_of", "configured"),
+    [("Kiosk", "\u212aiosk"), ("shop", "\u017fhop"), ("MyPSPID", "mypspid")],
+    ids=["kelvin-sign", "long-s", "letter-case"],
+)
+def test_look_alike_pspid_is_another_account(
+    ogone_settings: Any,
+    django_capture_on_commit_callbacks: Any,
+    asked_of: str,
+    configured: str,
+) -> None:
+    """casefold() makes "\u212aiosk" (Kelvin sign) equal "Kiosk", "\u017fhop" (long s) equal
+    "shop": a feedback proven by one account must not settle a payment asked of another."""
+    ogone_settings.MERCHANT_SETTINGS["ogone_payments"]["PSPID"] = asked_of
+    form = make_form()
+    ogone_settings.MERCHANT_SETTINGS["ogone_payments"]["PSPID"] = configured
+    deliver(as_delivery(feedback_pairs(form), "POST"), django_capture_on_commit_callbacks)
+    assert payment().status == PaymentStatus.REVIEW
+    assert "not the shop's account" in payment().review_reason
+
+
+# -- the parse contract (finding 7) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "amount", ["1e999999", "NaN", "Infinity", "-15", "1" * 5000, "\u0661\u0665", "1_5", "0x10"]
+)
+def test_amounts_no_gateway_sends_are_malformed(amount: str) -> None:
+    fields = {"ORDERID": "O", "PAYID": "1", "STATUS": "9", "CURRENCY": "EUR", "AMOUNT": amount}
+    with pytest.raises(MalformedNotification, match="AMOUNT"):
+        ogone.to_notification(fields, integration="ogone_payments")
+
+
+def test_a_bad_hash_algorithm_is_billing_error_not_value_error() -> None:
+    with pytest.raises(InvalidData):
+        ogone.normalize_algorithm("md5")
+
+
+# -- multipart/form-data post-sale requests (finding 18) -------------------------------------
+
+
+def test_multipart_post_sale_request_pays(
+    ogone_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    form = make_form()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post(NOTIFY, dict(feedback_pairs(form)))  # multipart by default
+    assert response.status_code == 200, response.content
+    assert NotificationLog.objects.get().content_type.startswith("multipart/form-data")
+    assert payment().status == PaymentStatus.PAID

@@ -10,14 +10,16 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 
 from billing import get_integration
-from billing.exceptions import InvalidData, MalformedNotification
+from billing.exceptions import IntegrationNotConfigured, InvalidData, MalformedNotification
 from billing.models import NotificationLog, Outcome, Payment, PaymentStatus, Verdict
 from billing.pipeline import process
 from billing.protocols import world_pay
 from billing.protocols.base import Status
+from billing.sandbox.gateways.base import FormRejected
+from billing.sandbox.gateways.world_pay import stand_in as worldpay_stand_in
 from billing.testing.conformance import Delivery, IntegrationConformance
 from tests.helpers import outcomes, poster, use_account
 
@@ -31,13 +33,20 @@ SETTINGS = {
     "CALLBACK_PASSWORD": PASSWORD,
 }
 
-# Known answers, computed outside the code under test with OpenSSL 3.0:
-#   printf '%s' 'Tw0-Shr3d-MD5:10.00:GBP:1234:ORDER-1' | openssl dgst -md5
-SIGNATURE_DEFAULT_FIELDS = "79d4e5219f50e729ab5e6260df8fe455"
-#   printf '%s' 'Tw0-Shr3d-MD5:1234:ORDER-1:10.00:GBP' | openssl dgst -md5
-SIGNATURE_CUSTOM_FIELDS = "1cceb18645935f33aa635684e627de93"
-#   printf '%s' 'Tw0-Shr3d-MD5:1000:JPY:1234:JP-1' | openssl dgst -md5
-SIGNATURE_JPY = "a53ce6aca4b1208723d8c95cbfaf0c21"
+# The URLs billing puts in a form rendered for a request to shop.test.
+CALLBACK_URL = "http://shop.test/billing/world_pay/notify/"
+RETURN_URL = "http://shop.test/billing/world_pay/return/?ref=ORDER-1"
+
+# Known answers, computed outside the code under test with OpenSSL 3.0
+# (N=http://shop.test/billing/world_pay/notify/, R=http://shop.test/billing/world_pay/return/):
+#   printf '%s' "Tw0-Shr3d-MD5:10.00:GBP:1234:ORDER-1:$N:$R?ref=ORDER-1" | openssl dgst -md5
+SIGNATURE_DEFAULT_FIELDS = "3e5355b3b0fe76c6f14e2d94759447d2"
+#   printf '%s' "Tw0-Shr3d-MD5:1234:ORDER-1:10.00:GBP:$N:$R?ref=ORDER-1" | openssl dgst -md5
+SIGNATURE_CUSTOM_FIELDS = "a7694b10916702ff2dd394863291109d"
+#   printf '%s' "Tw0-Shr3d-MD5:1000:JPY:1234:JP-1:$N:$R?ref=JP-1" | openssl dgst -md5
+SIGNATURE_JPY = "5bd8f8e319101a16d6dd11c0b5b447f3"
+#   printf '%s' 'Tw0-Shr3d-MD5:10.00:GBP:1234:ORDER-1::' | openssl dgst -md5  (no URL known)
+SIGNATURE_NO_URLS = "e2790ee9051ab9e3299a78bfca5533d6"
 # The stored digest of callbackPW with the test suite's SECRET_KEY:
 #   k=$(printf '%s' 'billing.world_pay.callbackPW' \
 #       | openssl dgst -sha256 -hmac 'tests-only-not-secret' | awk '{print $2}')
@@ -159,12 +168,16 @@ def wp_settings(settings: Any) -> Any:
     return use_account(settings, "world_pay", SETTINGS)
 
 
+def shop_request() -> Any:
+    return RequestFactory().get("/checkout/", HTTP_HOST="shop.test")
+
+
 def make_payment(
     reference: str = "ORDER-1", amount: str = "10.00", currency: str = "GBP", **extra: Any
 ) -> dict[str, str]:
     integration = get_integration("world_pay")
     integration.add_fields({"cartId": reference, "amount": amount, "currency": currency, **extra})
-    return integration.generate_form()
+    return integration.generate_form(shop_request())
 
 
 post = poster("world_pay")
@@ -174,10 +187,11 @@ pytestmark = pytest.mark.django_db
 
 
 def test_signature_known_answers() -> None:
-    assert world_pay.signature(MD5_SECRET, ["10.00", "GBP", "1234", "ORDER-1"]) == (
+    urls = [CALLBACK_URL, RETURN_URL]
+    assert world_pay.signature(MD5_SECRET, ["10.00", "GBP", "1234", "ORDER-1", *urls]) == (
         SIGNATURE_DEFAULT_FIELDS
     )
-    assert world_pay.signature(MD5_SECRET, ["1234", "ORDER-1", "10.00", "GBP"]) == (
+    assert world_pay.signature(MD5_SECRET, ["1234", "ORDER-1", "10.00", "GBP", *urls]) == (
         SIGNATURE_CUSTOM_FIELDS
     )
 
@@ -185,7 +199,8 @@ def test_signature_known_answers() -> None:
 def test_form_is_signed_over_default_fields(wp_settings: Any) -> None:
     fields = make_payment(desc="Mug")
     assert fields["instId"] == INSTALLATION
-    assert fields["signatureFields"] == "amount:currency:instId:cartId"
+    assert fields["signatureFields"] == "amount:currency:instId:cartId:MC_callback:MC_return"
+    assert (fields["MC_callback"], fields["MC_return"]) == (CALLBACK_URL, RETURN_URL)
     assert fields["signature"] == SIGNATURE_DEFAULT_FIELDS
     assert fields["testMode"] == "100"
     assert MD5_SECRET not in fields.values() and PASSWORD not in fields.values()
@@ -193,16 +208,71 @@ def test_form_is_signed_over_default_fields(wp_settings: Any) -> None:
 
 
 def test_signature_fields_setting(wp_settings: Any) -> None:
-    wp_settings.MERCHANT_SETTINGS["world_pay"]["SIGNATURE_FIELDS"] = "instId:cartId:amount:currency"
+    custom = "instId:cartId:amount:currency:MC_callback:MC_return"
+    wp_settings.MERCHANT_SETTINGS["world_pay"]["SIGNATURE_FIELDS"] = custom
     fields = make_payment()
-    assert fields["signatureFields"] == "instId:cartId:amount:currency"
+    assert fields["signatureFields"] == custom
     assert fields["signature"] == SIGNATURE_CUSTOM_FIELDS
 
 
 def test_signature_field_missing_from_form_is_refused(wp_settings: Any) -> None:
-    wp_settings.MERCHANT_SETTINGS["world_pay"]["SIGNATURE_FIELDS"] = "amount:currency:authValidTo"
+    signed = "amount:currency:MC_callback:MC_return:authValidTo"
+    wp_settings.MERCHANT_SETTINGS["world_pay"]["SIGNATURE_FIELDS"] = signed
     with pytest.raises(InvalidData, match="authValidTo"):
         make_payment()
+
+
+# -- the callback URL is signed: the password cannot be sent elsewhere (finding 2) ----------
+
+
+def test_shopper_cannot_point_the_callback_at_his_server(wp_settings: Any) -> None:
+    """With ``<wpdisplay item=MC_callback>`` Worldpay posts the Payment Response, and its
+    password, wherever the form says; the form's signature must make that impossible."""
+    fields = make_payment()
+    worldpay_stand_in.check_form(fields)  # Worldpay takes the shop's form as rendered
+    for name in ("MC_callback", "MC_return"):
+        changed = dict(fields, **{name: "https://attacker.example/collect"})
+        with pytest.raises(FormRejected, match="signature does not match"):
+            worldpay_stand_in.check_form(changed)
+
+
+@pytest.mark.parametrize(
+    "signed", ["amount:currency:instId:cartId", "amount:currency:instId:cartId:MC_callback"]
+)
+def test_signature_fields_without_the_urls_are_refused(wp_settings: Any, signed: str) -> None:
+    wp_settings.MERCHANT_SETTINGS["world_pay"]["SIGNATURE_FIELDS"] = signed
+    with pytest.raises(IntegrationNotConfigured, match="MC_return"):
+        get_integration("world_pay")  # at settings load, so `manage.py check` reports it
+    from billing.checks import check_integrations
+
+    assert any(m.id == "billing.E001" and "MC_return" in m.msg for m in check_integrations())
+    with pytest.raises(InvalidData, match="MC_return"):
+        world_pay.build_fields(
+            {
+                "cartId": "A-1",
+                "amount": "1.00",
+                "currency": "GBP",
+                "MC_callback": "",
+                "MC_return": "",
+            },
+            installation_id=INSTALLATION,
+            md5_secret=MD5_SECRET,
+            signature_fields=signed,
+            test=True,
+        )
+    assert not Payment.objects.exists()
+
+
+def test_urls_unknown_are_signed_empty(wp_settings: Any) -> None:
+    """No request and no BILLING_SITE_URL: the URLs are still signed, as empty values
+    (Worldpay then posts to the Payment Response URL set in the Merchant Interface)."""
+    integration = get_integration("world_pay")
+    integration.add_fields({"cartId": "ORDER-1", "amount": "10.00", "currency": "GBP"})
+    fields = integration.generate_form()
+    assert (fields["MC_callback"], fields["MC_return"]) == ("", "")
+    assert fields["signature"] == SIGNATURE_NO_URLS
+    with pytest.raises(FormRejected, match="signature does not match"):
+        worldpay_stand_in.check_form(dict(fields, MC_callback="https://attacker.example/"))
 
 
 def test_amount_is_formatted_per_currency(wp_settings: Any) -> None:
@@ -473,11 +543,156 @@ def test_add_order_puts_the_terms_in_worldpay_fields(wp_settings: Any) -> None:
     integration.add_order(
         reference="ORDER-1", amount=Decimal("10.00"), currency="GBP", description="Mug & co"
     )
-    fields = integration.generate_form()
+    fields = integration.generate_form(shop_request())
     assert (fields["cartId"], fields["amount"], fields["currency"]) == ("ORDER-1", "10.00", "GBP")
     assert fields["desc"] == "Mug & co"
     assert fields["signature"] == SIGNATURE_DEFAULT_FIELDS  # the same order, the same MD5
     japanese = get_integration("world_pay")
     japanese.add_order(reference="JP-1", amount=Decimal("1000"), currency="JPY")
-    jpy = japanese.generate_form()
+    jpy = japanese.generate_form(shop_request())
     assert (jpy["amount"], jpy["desc"], jpy["signature"]) == ("1000", "JP-1", SIGNATURE_JPY)
+
+
+# -- the password is never stored, whatever the body's shape (finding 4) -------------------
+
+KEY = bytes.fromhex(REDACTION_KEY)
+STORED_DIGEST = b"hmac-sha256:" + PASSWORD_DIGEST.encode()
+
+
+def multipart(
+    pairs: list[tuple[str, str]], boundary: str = "wPbOuNdArY", eol: str = "\r\n"
+) -> bytes:
+    """A multipart/form-data body, written out by hand as RFC 7578 describes it."""
+    parts = [
+        f'--{boundary}{eol}Content-Disposition: form-data; name="{name}"{eol}{eol}{value}{eol}'
+        for name, value in pairs
+    ]
+    return ("".join(parts) + f"--{boundary}--{eol}").encode("utf-8")
+
+
+CALLBACK_PAIRS = [
+    ("transStatus", "Y"),
+    ("cartId", "ORDER-1"),
+    ("amount", "10.00"),
+    ("callbackPW", PASSWORD),
+    ("name", "Zoë"),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"cartId=1&callbackPW=" + PASSWORD.encode(), b"cartId=1&callbackPW=hmac-sha256%3A"),
+        # A query string (Worldpay never sends one, but nothing is stored unredacted).
+        (b"callback%50W=" + PASSWORD.encode() + b"&a=b", b"callback%50W=hmac-sha256%3A"),
+    ],
+    ids=["body", "query-string-encoded-name"],
+)
+def test_redact_password_in_form_pairs(body: bytes, expected: bytes) -> None:
+    redacted = world_pay.redact_password(body, KEY)
+    assert PASSWORD.encode() not in redacted and redacted.startswith(expected)
+    assert PASSWORD_DIGEST.encode() in redacted
+
+
+@pytest.mark.parametrize("cut", [3, 8, len(PASSWORD) - 1])
+def test_redact_password_in_a_truncated_body(cut: int) -> None:
+    """Cut at BILLING_MAX_NOTIFICATION_BYTES inside the password: what is left is digested."""
+    body = callback()
+    assert body.endswith(b"callbackPW=" + PASSWORD.encode())
+    truncated = body[: len(body) - len(PASSWORD) + cut]
+    redacted = world_pay.redact_password(truncated, KEY)
+    assert PASSWORD[:cut].encode() not in redacted.rpartition(b"callbackPW=")[2]
+    assert redacted.rpartition(b"callbackPW=")[2].startswith(b"hmac-sha256%3A")
+    assert redacted.rpartition(b"&callbackPW=")[0] == truncated.rpartition(b"&callbackPW=")[0]
+
+
+@pytest.mark.parametrize("eol", ["\r\n", "\n"], ids=["crlf", "lf"])
+def test_redact_password_in_a_multipart_body(eol: str) -> None:
+    body = multipart(CALLBACK_PAIRS, eol=eol)
+    redacted = world_pay.redact_password(body, KEY)
+    assert PASSWORD.encode() not in redacted
+    # Only the password's content changed: every other byte is as received.
+    assert redacted == body.replace(PASSWORD.encode(), STORED_DIGEST)
+
+
+@pytest.mark.parametrize(
+    "disposition",
+    [
+        'form-data; name="callbackPW"',
+        "form-data; name=callbackPW",
+        'form-data; name=" callbackPW "',
+        "form-data; name*=utf-8''callback%50W",
+        'form-data; name="other"; name="callbackPW"',
+        'FORM-DATA; NAME="callbackPW"',
+    ],
+)
+def test_redact_password_whatever_the_part_header_looks_like(disposition: str) -> None:
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="cartId"\r\n\r\nORDER-1\r\n'
+        b"--b\r\ncontent-disposition: " + disposition.encode() + b"\r\n"
+        b"Content-Type: text/plain\r\n\r\n" + PASSWORD.encode() + b"\r\n--b--\r\n"
+    )
+    assert PASSWORD.encode() not in world_pay.redact_password(body, KEY)
+
+
+@pytest.mark.parametrize("cut", [3, 7, len(PASSWORD)])
+def test_redact_password_in_a_truncated_multipart_body(cut: int) -> None:
+    body = multipart(CALLBACK_PAIRS)
+    truncated = body[: body.index(PASSWORD.encode()) + cut]
+    redacted = world_pay.redact_password(truncated, KEY)
+    assert PASSWORD[:cut].encode() not in redacted
+    assert redacted.endswith(world_pay.password_digest(PASSWORD[:cut].encode(), KEY).encode())
+
+
+@pytest.mark.parametrize("cut", ["after", "inside", "in-the-name"])
+def test_a_callback_just_over_the_size_limit_is_stored_without_the_password(
+    wp_settings: Any, django_capture_on_commit_callbacks: Any, cut: str
+) -> None:
+    """A body over BILLING_MAX_NOTIFICATION_BYTES is stored truncated (and answered 413):
+    redacted like any other, wherever the cut falls."""
+    make_payment()
+    genuine = callback()  # callbackPW comes last
+    body, limit = {
+        "after": (genuine + b"&M_pad=xxxxxxxx", len(genuine) + 3),
+        "inside": (genuine, len(genuine) - 4),
+        "in-the-name": (genuine, len(genuine) - len(PASSWORD) - 3),
+    }[cut]
+    wp_settings.BILLING_MAX_NOTIFICATION_BYTES = limit
+    response = post(body, django_capture_on_commit_callbacks)
+    assert response.status_code == 413
+    log = NotificationLog.objects.get()
+    assert log.truncated
+    stored = bytes(log.body)
+    assert PASSWORD[:4].encode() not in stored
+    assert stored == world_pay.redact_password(body[:limit], KEY)
+    assert Payment.objects.get().status == PaymentStatus.PENDING
+
+
+# -- multipart/form-data Payment Responses (finding 18) -----------------------------------
+
+
+def test_multipart_callback_from_the_django_test_client_is_paid(
+    wp_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Django's test client posts multipart/form-data unless told otherwise."""
+    make_payment()
+    fields = dict(world_pay.parse_callback(callback()))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post(NOTIFY, fields)
+    assert response.status_code == 200, response.content
+    log = NotificationLog.objects.get()
+    assert log.content_type.startswith("multipart/form-data")
+    assert PASSWORD.encode() not in bytes(log.body) and STORED_DIGEST in bytes(log.body)
+    assert (log.verification, log.outcome) == (Verdict.VALID, Outcome.APPLIED)
+    assert Payment.objects.get().status == PaymentStatus.PAID
+
+
+def test_multipart_callback_with_a_wrong_password_is_rejected(
+    wp_settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    make_payment()
+    fields = dict(world_pay.parse_callback(callback(password="guess")))
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post(NOTIFY, fields)
+    assert NotificationLog.objects.get().outcome == Outcome.REJECTED
+    assert Payment.objects.get().status == PaymentStatus.PENDING

@@ -13,6 +13,8 @@ from ..integration import Integration, PaymentTerms
 from ..models import NotificationLog, Payment
 from ..protocols import authorize_net_dpm as anet
 from ..protocols.base import Notification, Verification
+from ..receivers import same_account
+from .bodies import form_body
 
 
 class AuthorizeNetDpmIntegration(Integration):
@@ -20,12 +22,14 @@ class AuthorizeNetDpmIntegration(Integration):
     display_name = "Authorize.Net (SIM / Direct Post Method)"
     required_settings = ("LOGIN_ID", "SIGNATURE_KEY")
     endpoints = {"SERVICE_URL": (anet.LIVE_SERVICE_URL, anet.TEST_SERVICE_URL)}
+    # TRANSACTION_KEY and MD5_HASH are not used, but django-merchant's settings had them.
+    secret_settings = ("SIGNATURE_KEY", "TRANSACTION_KEY", "MD5_HASH")
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)
         try:
             self.signature_key = anet.signature_key(self.settings["SIGNATURE_KEY"])
-        except ValueError as exc:
+        except InvalidData as exc:
             raise IntegrationNotConfigured(
                 f"{self.display_name}: MERCHANT_SETTINGS[{self.slug!r}]['SIGNATURE_KEY'] "
                 f"is not valid: {exc}"
@@ -78,7 +82,7 @@ class AuthorizeNetDpmIntegration(Integration):
         )
 
     def parse_notification(self, log: NotificationLog) -> dict[str, str]:
-        return anet.parse_relay(bytes(log.body))
+        return anet.parse_relay(form_body(log))
 
     def verify(self, log: NotificationLog, fields: Mapping[str, str]) -> Verification:
         valid = anet.verify_relay(fields, self.signature_key)
@@ -91,14 +95,15 @@ class AuthorizeNetDpmIntegration(Integration):
         """The relay response does not name the account; the Signature Key proves it.
 
         A verified relay response therefore comes from the configured LOGIN_ID: it
-        belongs to the payment only if the payment was asked of that same account.
+        belongs to the payment only if the payment was asked of that same account,
+        character for character.
         """
-        return payment.receiver.casefold() == str(self.settings["LOGIN_ID"]).casefold()
+        return same_account(str(self.settings["LOGIN_ID"]), payment.receiver)
 
     def acknowledge(self, log: NotificationLog, request: HttpRequest) -> HttpResponse:
         """Authorize.Net shows this page to the customer: back to the shop, no secrets."""
         try:
-            reference = anet.parse_relay(bytes(log.body)).get("x_invoice_num") or None
+            reference = self.parse_notification(log).get("x_invoice_num") or None
         except MalformedNotification:
             reference = None
         return self.back_to_shop(self.absolute_url("return", request, reference), delay=0)

@@ -14,6 +14,7 @@ from ..models import NotificationLog
 from ..money import exact_minor_units, from_minor_units
 from ..protocols import global_payments
 from ..protocols.base import Notification, Verification
+from .bodies import form_body
 
 
 class GlobalPaymentsIntegration(Integration):
@@ -26,6 +27,7 @@ class GlobalPaymentsIntegration(Integration):
             global_payments.SANDBOX_SERVICE_URL,
         )
     }
+    secret_settings = ("SHARED_SECRET",)
 
     def _load_settings(self) -> dict[str, Any]:
         configured = super()._load_settings()
@@ -91,7 +93,7 @@ class GlobalPaymentsIntegration(Integration):
     # -- the response -------------------------------------------------------------------
 
     def parse_notification(self, log: NotificationLog) -> dict[str, str]:
-        return global_payments.parse_response(bytes(log.body))
+        return global_payments.parse_response(form_body(log))
 
     def verify(self, log: NotificationLog, fields: Mapping[str, str]) -> Verification:
         return global_payments.verify_response(

@@ -13,6 +13,8 @@ from ..models import NotificationLog, Payment
 from ..money import exact_minor_units
 from ..protocols import ogone_payments as ogone
 from ..protocols.base import Notification, Verification
+from ..receivers import same_account
+from .bodies import form_body
 
 # The customer comes back to these; Worldline appends the (signed) feedback parameters.
 _RETURN_URLS = {
@@ -30,12 +32,13 @@ class OgonePaymentsIntegration(Integration):
     endpoints = {"SERVICE_URL": (ogone.LIVE_SERVICE_URL, ogone.TEST_SERVICE_URL)}
     # The post-sale request comes by GET or POST, as the merchant sets it at Worldline.
     notify_methods = ("GET",)
+    secret_settings = ("SHA_IN", "SHA_OUT")
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)
         try:
             self.algorithm = ogone.normalize_algorithm(self.settings["HASH_ALGORITHM"])
-        except ValueError as exc:
+        except InvalidData as exc:
             raise IntegrationNotConfigured(
                 f"{self.display_name}: MERCHANT_SETTINGS[{self.slug!r}]['HASH_ALGORITHM'] "
                 f"{exc} (the algorithm set in Worldline's back office)"
@@ -86,7 +89,7 @@ class OgonePaymentsIntegration(Integration):
     def parse_notification(self, log: NotificationLog) -> dict[str, str]:
         if log.method == "GET":
             return ogone.parse_feedback(log.query_string.encode("utf-8"))
-        return ogone.parse_feedback(bytes(log.body))
+        return ogone.parse_feedback(form_body(log))
 
     def verify(self, log: NotificationLog, fields: Mapping[str, str]) -> Verification:
         valid = ogone.verify_feedback(
@@ -104,9 +107,10 @@ class OgonePaymentsIntegration(Integration):
         """The feedback does not name the account; its SHA-OUT passphrase proves it.
 
         A verified feedback therefore comes from the configured PSPID: it belongs to the
-        payment only if the payment was asked of that same account.
+        payment only if the payment was asked of that same account, character for
+        character (PSPIDs are case-sensitive at Worldline).
         """
-        return payment.receiver.casefold() == str(self.settings["PSPID"]).casefold()
+        return same_account(str(self.settings["PSPID"]), payment.receiver)
 
     def handle_return(self, log: NotificationLog) -> None:
         """The redirection back carries the same SHA-OUT-signed feedback: use it at once.

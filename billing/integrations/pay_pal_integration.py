@@ -1,17 +1,27 @@
 """PayPal Payments Standard: Buy Now and cart uploads, IPN, PDT, optional encrypted buttons."""
 
+import re
 from collections.abc import Mapping
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs
 
 from django.http import HttpRequest
+from django.utils import timezone
 
 from ..exceptions import IntegrationNotConfigured, InvalidData, VerificationUnavailable
 from ..integration import Integration, PaymentTerms
 from ..models import NotificationLog, Payment
 from ..protocols import pay_pal
 from ..protocols.base import Notification, Verification
+from ..receivers import same_account, same_email
+
+# PayPal transaction ids are short runs of letters and digits (17 today); anything else
+# is not worth asking PayPal about.
+_TRANSACTION_ID = re.compile(r"[A-Za-z0-9]{1,64}")
+# A return/ with the same tx within this window does not ask PayPal again.
+PDT_RETRY_AFTER = timedelta(minutes=1)
 
 
 class PayPalIntegration(Integration):
@@ -26,6 +36,8 @@ class PayPalIntegration(Integration):
     }
 
     EWP_KEYS = ("CERT_ID", "CERT", "PRIVATE_KEY", "PAYPAL_CERT")
+    # PRIVATE_KEY sits in the EWP dict: a filter must look at nested keys too.
+    secret_settings = ("PDT_TOKEN", "PRIVATE_KEY")
 
     def _load_settings(self) -> dict[str, Any]:
         configured = super()._load_settings()
@@ -107,22 +119,29 @@ class PayPalIntegration(Integration):
         return pay_pal.to_notification(fields, integration=self.slug)
 
     def receiver_matches(self, payment: Payment, notification: Notification) -> bool:
-        expected = payment.receiver.casefold()
+        """The account's e-mail (ASCII case-insensitive, as PayPal compares them; never a
+        Unicode look-alike such as ``ſhop@``), or its merchant id, exactly."""
         raw = notification.raw
-        if expected in (
-            raw.get("receiver_email", "").casefold(),
-            raw.get("business", "").casefold(),
+        if any(
+            same_email(raw.get(name, ""), payment.receiver)
+            for name in ("receiver_email", "business")
         ):
             return True
-        receiver_id = str(self.settings.get("RECEIVER_ID", ""))
-        return bool(receiver_id) and raw.get("receiver_id", "") == receiver_id
+        return same_account(raw.get("receiver_id", ""), str(self.settings.get("RECEIVER_ID", "")))
 
     def handle_return(self, log: NotificationLog) -> None:
-        """PDT: with an identity token, ask PayPal for the transaction the customer paid."""
+        """PDT: with an identity token, ask PayPal for the transaction the customer paid.
+
+        Anyone can load ``return/?tx=...``: PayPal is asked once per transaction, and
+        again only a minute after the last attempt, so the page cannot be used to make
+        this shop call PayPal at will. The IPN still comes either way.
+        """
         token = self.settings.get("PDT_TOKEN")
         tx = parse_qs(log.query_string).get("tx", [""])[0]
-        if not token or not tx:
+        if not token or not _TRANSACTION_ID.fullmatch(tx) or self._pdt_known(tx, log):
             return
+        log.transaction_id = tx  # marks the attempt
+        log.save(update_fields=["transaction_id"])
         try:
             body = pay_pal.fetch_pdt(
                 tx,
@@ -136,3 +155,12 @@ class PayPalIntegration(Integration):
             from ..pipeline import process_fetched
 
             process_fetched(self, log, kind="pdt", body=body)
+
+    def _pdt_known(self, tx: str, log: NotificationLog) -> bool:
+        """Whether PayPal's record of tx was fetched, or asked for in the last minute."""
+        logs = NotificationLog.objects.filter(integration=self.slug, transaction_id=tx)
+        recent = timezone.now() - PDT_RETRY_AFTER
+        return (
+            logs.filter(kind="pdt").exists()
+            or logs.filter(kind="return", received_at__gte=recent).exclude(pk=log.pk).exists()
+        )

@@ -7,11 +7,12 @@ from typing import Any
 from django.conf import settings as django_settings
 from django.http import HttpRequest, HttpResponse
 
-from ..exceptions import MalformedNotification
+from ..exceptions import IntegrationNotConfigured, InvalidData, MalformedNotification
 from ..integration import Integration, PaymentTerms
 from ..models import NotificationLog
 from ..protocols import world_pay
 from ..protocols.base import Notification, Status, Verification
+from .bodies import form_body
 
 
 class WorldPayIntegration(Integration):
@@ -19,6 +20,21 @@ class WorldPayIntegration(Integration):
     display_name = "Worldpay"
     required_settings = ("INSTALLATION_ID", "MD5_SECRET", "CALLBACK_PASSWORD")
     endpoints = {"SERVICE_URL": (world_pay.LIVE_SERVICE_URL, world_pay.TEST_SERVICE_URL)}
+    secret_settings = ("MD5_SECRET", "CALLBACK_PASSWORD")
+
+    def _load_settings(self) -> dict[str, Any]:
+        configured = super()._load_settings()
+        try:
+            world_pay.signature_field_names(self._signature_fields(configured))
+        except InvalidData as exc:
+            raise IntegrationNotConfigured(
+                f"{self.display_name}: MERCHANT_SETTINGS[{self.slug!r}]['SIGNATURE_FIELDS']: {exc}"
+            ) from None
+        return configured
+
+    @staticmethod
+    def _signature_fields(configured: Mapping[str, Any]) -> str:
+        return str(configured.get("SIGNATURE_FIELDS") or world_pay.DEFAULT_SIGNATURE_FIELDS)
 
     def order_fields(
         self, reference: str, amount: Decimal, currency: str, description: str
@@ -39,15 +55,15 @@ class WorldPayIntegration(Integration):
             "MC_return": self.absolute_url("return", request, reference or None),
         }
         for field, url in defaults.items():
-            if url and not fields.get(field):
-                fields[field] = url
+            if not fields.get(field):
+                # Signed even when no URL is known (no request, no BILLING_SITE_URL): an
+                # empty value the shopper cannot replace by his own server's.
+                fields[field] = url or ""
         return world_pay.build_fields(
             fields,
             installation_id=str(self.settings["INSTALLATION_ID"]),
             md5_secret=str(self.settings["MD5_SECRET"]),
-            signature_fields=str(
-                self.settings.get("SIGNATURE_FIELDS") or world_pay.DEFAULT_SIGNATURE_FIELDS
-            ),
+            signature_fields=self._signature_fields(self.settings),
             test=self.test_mode,
         )
 
@@ -73,7 +89,7 @@ class WorldPayIntegration(Integration):
         return world_pay.redact_password(body, self._redaction_keys()[0])
 
     def parse_notification(self, log: NotificationLog) -> dict[str, str]:
-        return world_pay.parse_callback(bytes(log.body))
+        return world_pay.parse_callback(form_body(log))
 
     def verify(self, log: NotificationLog, fields: Mapping[str, str]) -> Verification:
         stored = fields.get(world_pay.PASSWORD_FIELD, "")

@@ -30,7 +30,7 @@ from decimal import Decimal
 
 from ..exceptions import InvalidData, MalformedNotification
 from ..money import format_amount, to_decimal
-from .base import Notification, Status, parse_form_body
+from .base import Notification, Status, limited, parse_amount, parse_form_body
 
 LIVE_SERVICE_URL = "https://secure.authorize.net/gateway/transact.dll"
 TEST_SERVICE_URL = "https://test.authorize.net/gateway/transact.dll"
@@ -78,16 +78,20 @@ STATUS_MAP: Mapping[str, Status] = {
     "3": Status.FAILED,
     "4": Status.PENDING,
 }
+# x_type, lower case as the relay response states it. It is in neither the fingerprint
+# nor the hash, so only the exact value billing's form asks for counts as a capture.
+CAPTURED_TYPE = "auth_capture"
+AUTHORISED_TYPE = "auth_only"  # authorised, nothing captured: pending
 
 _SIGNATURE_KEY = re.compile(r"[0-9A-Fa-f]{128}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 
 
 def signature_key(hex_key: str) -> bytes:
-    """The Signature Key as bytes; ValueError (without the key) unless it is 128 hex digits."""
+    """The Signature Key as bytes; InvalidData (without the key) unless it is 128 hex digits."""
     text = str(hex_key).strip()
     if not _SIGNATURE_KEY.fullmatch(text):
-        raise ValueError(
+        raise InvalidData(
             f"the Signature Key must be the 128 hexadecimal digits shown in the Merchant "
             f"Interface (got {len(text)} characters)"
         )
@@ -199,23 +203,23 @@ def verify_relay(fields: Mapping[str, str], key: bytes) -> bool:
 def to_notification(fields: Mapping[str, str], *, integration: str, currency: str) -> Notification:
     """A verified relay response; ``currency`` is the account's, ``receiver`` is empty.
 
-    An approval whose ``x_type`` is ``auth_only`` (a form changed in the browser: the
-    type is not in the fingerprint) is only pending: nothing was captured.
+    An approval is paid only if ``x_type`` is exactly ``auth_capture``: the type is not in
+    the fingerprint, so the customer can change the form's. ``auth_only`` (authorised,
+    not captured) is pending; any other value is unknown, which changes no payment.
     """
-    gateway_status = fields.get("x_response_code", "")
+    gateway_status = limited(fields.get("x_response_code", ""), "x_response_code", 16)
     status = STATUS_MAP.get(gateway_status, Status.UNKNOWN)
-    if status is Status.PAID and fields.get("x_type", "").lower() == "auth_only":
-        status = Status.PENDING
-    amount_text = fields.get("x_amount", "")
-    try:
-        amount = to_decimal(amount_text) if amount_text else None
-    except InvalidData as exc:
-        raise MalformedNotification("x_amount is not an amount") from exc
+    if status is Status.PAID:
+        transaction_type = fields.get("x_type", "")
+        if transaction_type == AUTHORISED_TYPE:
+            status = Status.PENDING
+        elif transaction_type != CAPTURED_TYPE:
+            status = Status.UNKNOWN
     return Notification(
         integration=integration,
-        reference=fields.get("x_invoice_num", ""),
-        transaction_id=fields.get("x_trans_id", ""),
-        amount=amount,
+        reference=limited(fields.get("x_invoice_num", ""), "x_invoice_num"),
+        transaction_id=limited(fields.get("x_trans_id", ""), "x_trans_id"),
+        amount=parse_amount(fields.get("x_amount", ""), "x_amount"),
         currency=currency.upper(),
         status=status,
         gateway_status=gateway_status,

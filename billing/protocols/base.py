@@ -1,6 +1,7 @@
 """Types shared by every protocol module."""
 
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -53,12 +54,13 @@ class Notification:
         return f"{self.transaction_id}:{self.gateway_status}"
 
 
-def parse_form_body(body: bytes, charset: str = "utf-8") -> dict[str, str]:
+def parse_form_body(body: bytes, charset: str = "utf-8", errors: str = "strict") -> dict[str, str]:
     """Decode an application/x-www-form-urlencoded body in the given charset.
 
     Percent-escapes are decoded to bytes first and then to text, so a body
     sent in windows-1252 keeps its exact characters. A repeated name keeps its
-    first value. Raises MalformedNotification on anything undecodable.
+    first value. Raises MalformedNotification on anything undecodable; with
+    ``errors="replace"``, bytes invalid in the charset become U+FFFD instead.
     """
     try:
         "".encode(charset)
@@ -72,8 +74,8 @@ def parse_form_body(body: bytes, charset: str = "utf-8") -> dict[str, str]:
         if not sep:
             raise MalformedNotification("body is not application/x-www-form-urlencoded")
         try:
-            key = unquote_to_bytes(name.replace(b"+", b" ")).decode(charset)
-            text = unquote_to_bytes(value.replace(b"+", b" ")).decode(charset)
+            key = unquote_to_bytes(name.replace(b"+", b" ")).decode(charset, errors)
+            text = unquote_to_bytes(value.replace(b"+", b" ")).decode(charset, errors)
         except UnicodeError as exc:  # idna and punycode raise UnicodeError, not ...DecodeError
             raise MalformedNotification(f"body is not valid {charset}") from exc
         if not key:
@@ -100,3 +102,30 @@ def find_raw_field(body: bytes, name: bytes) -> bytes | None:
         if sep and key == name:
             return unquote_to_bytes(value.replace(b"+", b" "))
     return None
+
+
+# Plain digits with an optional fraction: what gateways send. Decimal would also take
+# exponents (1e999999), NaN, Infinity, "1_000" and non-ASCII digits.
+_AMOUNT = re.compile(r"(-?)[0-9]{1,15}(?:\.[0-9]{1,8})?")
+
+
+def parse_amount(text: str, field: str, *, signed: bool = False) -> Decimal | None:
+    """A notification's amount as Decimal, None when absent; MalformedNotification if it
+    is not a plain number, or is negative where the gateway never sends one."""
+    text = text.strip()
+    if not text:
+        return None
+    match = _AMOUNT.fullmatch(text)
+    if match is None or (match[1] and not signed):
+        raise MalformedNotification(f"{field} is not an amount")
+    return Decimal(text)
+
+
+def limited(text: str, field: str, size: int = 127) -> str:
+    """A reference, id or status as the ledger can store it: no gateway sends one longer
+    than ``size`` or with NUL (which PostgreSQL text refuses); such a value is malformed."""
+    if len(text) > size:
+        raise MalformedNotification(f"{field} is longer than {size} characters")
+    if "\x00" in text:
+        raise MalformedNotification(f"{field} contains NUL")
+    return text

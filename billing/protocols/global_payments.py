@@ -45,7 +45,7 @@ from datetime import datetime
 
 from ..exceptions import InvalidData, MalformedNotification
 from ..money import from_minor_units, parse_minor_units
-from .base import Notification, Status, Verification, parse_utf8_or_latin1
+from .base import Notification, Status, Verification, limited, parse_utf8_or_latin1
 
 LIVE_SERVICE_URL = "https://pay.realexpayments.com/pay"
 SANDBOX_SERVICE_URL = "https://pay.sandbox.realexpayments.com/pay"
@@ -74,11 +74,12 @@ UNSUPPORTED_FIELDS = (
 )
 
 _REFERENCE = re.compile(r"[A-Za-z0-9_-]+")
-_MINOR_UNITS = re.compile(r"[0-9]+")
+# Bounded: int() of a longer run of digits is slow, and over 4300 a ValueError.
+_MINOR_UNITS = re.compile(r"[0-9]{1,15}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _NONCE = re.compile(r"[0-9a-f]{8}")
 _ORDER_ID = re.compile(
-    r"(?P<reference>[A-Za-z0-9_-]+)_(?P<amount>[0-9]+)(?P<currency>[A-Z]{3})_(?P<nonce>[0-9a-f]{8})"
+    r"(?P<reference>[A-Za-z0-9_-]+)_(?P<amount>[0-9]{1,15})(?P<currency>[A-Z]{3})_(?P<nonce>[0-9a-f]{8})"
 )
 _RESULT = re.compile(r"[0-9]{2,3}")
 
@@ -122,6 +123,8 @@ def make_order_id(reference: str, amount_minor: int, currency: str, nonce: str) 
 
 
 def parse_order_id(value: str) -> OrderId | None:
+    if len(value) > MAX_ORDER_ID:
+        return None
     match = _ORDER_ID.fullmatch(value)
     if match is None:
         return None
@@ -216,7 +219,7 @@ def to_notification(fields: Mapping[str, str], *, integration: str, test: bool) 
     order = parse_order_id(fields.get("ORDER_ID", ""))
     if order is None:
         raise MalformedNotification("ORDER_ID was not made by this integration")
-    result = fields.get("RESULT", "").strip()
+    result = limited(fields.get("RESULT", "").strip(), "RESULT", 16)
     if result == PAID_RESULT:
         status = Status.PAID
     elif _RESULT.fullmatch(result):
@@ -226,7 +229,7 @@ def to_notification(fields: Mapping[str, str], *, integration: str, test: bool) 
     return Notification(
         integration=integration,
         reference=order.reference,
-        transaction_id=fields.get("PASREF", "").strip() or str(order),
+        transaction_id=limited(fields.get("PASREF", "").strip(), "PASREF") or str(order),
         amount=from_minor_units(order.amount_minor, order.currency),
         currency=order.currency,
         status=status,

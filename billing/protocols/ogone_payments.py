@@ -9,6 +9,10 @@ payment-services.ingenico.com "e-Commerce" guide, revision of 6 September 2018):
   order), each written ``NAME=value`` followed by the SHA-IN passphrase; hashed with
   SHA-1, SHA-256 or SHA-512 as set for the account; upper-case hex. The guide's worked
   example (passphrase ``Mysecretsig1875!?``) is a known-answer vector in the tests.
+  "Alphabetically" is the order of the guide's SHA lists, which the guide says to follow
+  when sorting algorithms disagree: ``_`` before letters (``OR_ORDERID``, ``ORDERID``;
+  ``REF_CUSTOMERID``, ``REFER``; ``SCO_CATEGORY``, ``SCORING``), as Ingenico's PHP SDK
+  (ogone-sdk-php, ``AllParametersShaComposer``) sorts with the Unicode root collation.
 - section 7 "Transaction feedback": the redirection and the server-to-server
   "post-sale" request (GET or POST, as set in the back office) carry the out-parameters
   and ``SHASIGN``, computed the same way with the SHA-OUT passphrase over the
@@ -29,26 +33,28 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from ..exceptions import InvalidData, MalformedNotification
-from ..money import exponent, from_minor_units, parse_minor_units, to_decimal
-from .base import Notification, Status, parse_utf8_or_latin1
+from ..money import exponent, from_minor_units, parse_minor_units
+from .base import Notification, Status, limited, parse_amount, parse_utf8_or_latin1
 
 LIVE_SERVICE_URL = "https://secure.ogone.com/ncol/prod/orderstandard_utf8.asp"
 TEST_SERVICE_URL = "https://ogone.test.v-psp.com/ncol/test/orderstandard_utf8.asp"
 
 HASH_ALGORITHMS = ("sha1", "sha256", "sha512")
 
-# "List of parameters to be included in SHA-OUT calculation". A parameter not listed
+# "List of parameters to be included in SHA-OUT calculation" (CH_AUTHENTICATION_INFO, the
+# 3-D Secure result, as in the list of Ingenico's ogone-sdk-php). A parameter not listed
 # here is not covered by SHASIGN and is never read by this module.
 SHA_OUT_PARAMETERS = frozenset(
     """
     AAVADDRESS AAVCHECK AAVMAIL AAVNAME AAVPHONE AAVZIP ACCEPTANCE ALIAS AMOUNT BIC BIN
-    BRAND CARDNO CCCTY CN COLLECTOR_BIC COLLECTOR_IBAN COMPLUS CREATION_STATUS CREDITDEBIT
-    CURRENCY CVCCHECK DCC_COMMPERCENTAGE DCC_CONVAMOUNT DCC_CONVCCY DCC_EXCHRATE
-    DCC_EXCHRATESOURCE DCC_EXCHRATETS DCC_INDICATOR DCC_MARGINPERCENTAGE DCC_VALIDHOURS
-    DEVICEID DIGESTCARDNO ECI ED EMAIL ENCCARDNO FXAMOUNT FXCURRENCY IP IPCTY MANDATEID
-    MOBILEMODE NBREMAILUSAGE NBRIPUSAGE NBRIPUSAGE_ALLTX NBRUSAGE NCERROR ORDERID PAYID
-    PAYIDSUB PAYLIBIDREQUEST PAYLIBTRANSID PAYMENT_REFERENCE PM SCO_CATEGORY SCORING
-    SEQUENCETYPE SIGNDATE STATUS SUBBRAND SUBSCRIPTION_ID TICKET TRXDATE VC WALLET
+    BRAND CARDNO CCCTY CH_AUTHENTICATION_INFO CN COLLECTOR_BIC COLLECTOR_IBAN COMPLUS
+    CREATION_STATUS CREDITDEBIT CURRENCY CVCCHECK DCC_COMMPERCENTAGE DCC_CONVAMOUNT
+    DCC_CONVCCY DCC_EXCHRATE DCC_EXCHRATESOURCE DCC_EXCHRATETS DCC_INDICATOR
+    DCC_MARGINPERCENTAGE DCC_VALIDHOURS DEVICEID DIGESTCARDNO ECI ED EMAIL ENCCARDNO
+    FXAMOUNT FXCURRENCY IP IPCTY MANDATEID MOBILEMODE NBREMAILUSAGE NBRIPUSAGE
+    NBRIPUSAGE_ALLTX NBRUSAGE NCERROR ORDERID PAYID PAYIDSUB PAYLIBIDREQUEST PAYLIBTRANSID
+    PAYMENT_REFERENCE PM SCO_CATEGORY SCORING SEQUENCETYPE SIGNDATE STATUS SUBBRAND
+    SUBSCRIPTION_ID TICKET TRXDATE VC WALLET
     """.split()
 )
 
@@ -84,24 +90,33 @@ STATUS_MAP: Mapping[str, Status] = {
     "85": Status.REFUNDED,
 }
 
-_DIGITS = re.compile(r"(\d+)")
+# One token per character, except that a run of ASCII digits is one number.
+_TOKENS = re.compile(r"[0-9]+|.", re.DOTALL)
 
 
 def normalize_algorithm(name: str) -> str:
-    """``SHA-256``, ``sha256`` -> ``sha256``; ValueError for anything else."""
+    """``SHA-256``, ``sha256`` -> ``sha256``; InvalidData for anything else."""
     algorithm = str(name).strip().lower().replace("-", "")
     if algorithm not in HASH_ALGORITHMS:
-        raise ValueError(f"hash algorithm must be one of {', '.join(HASH_ALGORITHMS)}")
+        raise InvalidData(f"hash algorithm must be one of {', '.join(HASH_ALGORITHMS)}")
     return algorithm
 
 
 def sort_key(name: str) -> tuple[tuple[int, int, str], ...]:
-    """Alphabetical by character code, with runs of digits compared as numbers."""
+    """The SHA lists' order: ``_`` (any non-alphanumeric) before digits before letters,
+    character by character, runs of digits compared as numbers (``ITEMID9``, ``ITEMID10``).
+
+    By code point ``_`` (0x5F) would come after the letters: ``SCORING`` before
+    ``SCO_CATEGORY``, which Worldline's digest does not do.
+    """
     key = []
-    for part in _DIGITS.split(name):
-        if not part:
-            continue
-        key.append((0, int(part), "") if part.isdigit() else (1, 0, part))
+    for token in _TOKENS.findall(name):
+        if token[0] in "0123456789":
+            key.append((1, int(token), ""))
+        elif token.isalpha():
+            key.append((2, 0, token))
+        else:
+            key.append((0, 0, token))
     return tuple(key)
 
 
@@ -235,12 +250,9 @@ def verify_feedback(
 
 
 def _amount(text: str, currency: str) -> Decimal | None:
-    if not text:
+    amount = parse_amount(text, "AMOUNT")  # never negative: refunds report STATUS 8
+    if amount is None:
         return None
-    try:
-        amount = to_decimal(text)
-    except InvalidData as exc:
-        raise MalformedNotification("AMOUNT is not an amount") from exc
     places = Decimal(1).scaleb(-exponent(currency)) if currency else None
     # Worldline drops trailing zeros (15, 7.5); give the currency's places back when exact.
     if places is not None and amount == amount.quantize(places):
@@ -256,11 +268,11 @@ def to_notification(fields: Mapping[str, str], *, integration: str) -> Notificat
     """
     signed = _signed_fields(fields, ())
     currency = signed.get("CURRENCY", "").upper()
-    gateway_status = signed.get("STATUS", "")
+    gateway_status = limited(signed.get("STATUS", ""), "STATUS", 16)
     return Notification(
         integration=integration,
-        reference=signed.get("ORDERID", ""),
-        transaction_id=signed.get("PAYID", ""),
+        reference=limited(signed.get("ORDERID", ""), "ORDERID"),
+        transaction_id=limited(signed.get("PAYID", ""), "PAYID"),
         amount=_amount(signed.get("AMOUNT", ""), currency),
         currency=currency,
         status=STATUS_MAP.get(gateway_status, Status.UNKNOWN),

@@ -6,8 +6,16 @@ an empty HTTP 200, then posts ``cmd=_notify-validate&`` followed by the
 unchanged message to ``ipnpb.paypal.com``) and "Payment Data Transfer"
 (``cmd=_notify-synch``), as documented on developer.paypal.com (NVP/SOAP
 legacy section, checked 2026-11).
+
+The charsets are those of PayPal's Help Center answer "What is the charset variable in
+my PayPal button code, and what character sets are supported?" (as republished by PayPal
+Japan's merchant support, qiita.com/PayPal_MTS, 2017), less the ones whose bytes for
+ASCII text are not ASCII (UTF-7, UTF-16/32, EBCDIC), the stateful escape codes
+(ISO-2022-*, HZ) and EUC-TW, which Python cannot decode: an IPN is form-encoded ASCII
+names and values, which those cannot carry faithfully.
 """
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 
@@ -15,7 +23,15 @@ import httpx
 
 from ..exceptions import InvalidData, MalformedNotification, VerificationUnavailable
 from ..money import format_amount, to_decimal
-from .base import Notification, Status, Verification, find_raw_field, parse_form_body
+from .base import (
+    Notification,
+    Status,
+    Verification,
+    find_raw_field,
+    limited,
+    parse_amount,
+    parse_form_body,
+)
 
 LIVE_SERVICE_URL = "https://www.paypal.com/cgi-bin/webscr"
 SANDBOX_SERVICE_URL = "https://www.sandbox.paypal.com/cgi-bin/webscr"
@@ -23,11 +39,11 @@ LIVE_POSTBACK_URL = "https://ipnpb.paypal.com/cgi-bin/webscr"
 SANDBOX_POSTBACK_URL = "https://ipnpb.sandbox.paypal.com/cgi-bin/webscr"
 USER_AGENT = "django-billing IPN verifier"
 
-# payment_status -> state. Only Completed is money received; Canceled_Reversal
-# gives back funds taken by a reversal, so the payment is paid again.
+# payment_status -> state. Only Completed is money received; Canceled_Reversal gives
+# back funds taken by a reversal: reinstated, which only ever follows a reversal.
 STATUS_MAP: Mapping[str, Status] = {
     "Completed": Status.PAID,
-    "Canceled_Reversal": Status.PAID,
+    "Canceled_Reversal": Status.REINSTATED,
     "Pending": Status.PENDING,
     "Created": Status.PENDING,
     "Processed": Status.PENDING,
@@ -39,6 +55,48 @@ STATUS_MAP: Mapping[str, Status] = {
     "Reversed": Status.REVERSED,
 }
 
+# The IPN's charset (lower case) -> Python codec; anything else is refused.
+DEFAULT_CHARSET = "windows-1252"
+CHARSETS: Mapping[str, str] = {
+    "big5": "big5",
+    "euc-jp": "euc_jp",
+    "euc-kr": "euc_kr",
+    "gb2312": "gb2312",
+    "gbk": "gbk",
+    "ibm-862": "cp862",
+    "iso-8859-1": "iso8859_1",
+    "iso-8859-2": "iso8859_2",
+    "iso-8859-3": "iso8859_3",
+    "iso-8859-4": "iso8859_4",
+    "iso-8859-5": "iso8859_5",
+    "iso-8859-6": "iso8859_6",
+    "iso-8859-7": "iso8859_7",
+    "iso-8859-8": "iso8859_8",
+    "iso-8859-9": "iso8859_9",
+    "iso-8859-13": "iso8859_13",
+    "iso-8859-15": "iso8859_15",
+    "koi8-r": "koi8_r",
+    "shift_jis": "shift_jis",
+    "us-ascii": "ascii",
+    "utf-8": "utf_8",
+    "windows-874": "cp874",
+    "windows-949": "cp949",
+    "windows-1250": "cp1250",
+    "windows-1251": "cp1251",
+    "windows-1252": "cp1252",
+    "windows-1253": "cp1253",
+    "windows-1254": "cp1254",
+    "windows-1255": "cp1255",
+    "windows-1256": "cp1256",
+    "windows-1257": "cp1257",
+    "windows-1258": "cp1258",
+    "x-mac-centraleurroman": "mac_latin2",
+    "x-mac-cyrillic": "mac_cyrillic",
+    "x-mac-greek": "mac_greek",
+    "x-mac-turkish": "mac_turkish",
+}
+
+_PDT_LINE = re.compile(rb"[^=&\s]+=[^&]*")
 _MONEY_EXTRAS = ("tax", "shipping", "handling")
 _CART_EXTRAS = ("tax_cart", "handling_cart")
 
@@ -69,7 +127,7 @@ def expected_total(fields: Mapping[str, str]) -> Decimal:
 
     def quantity(name: str) -> Decimal:
         value = fields.get(name, "") or "1"
-        if not value.isdigit() or int(value) < 1:
+        if not (value.isascii() and value.isdigit()) or int(value) < 1:
             raise InvalidData(f"{name} must be a positive whole number")
         return Decimal(value)
 
@@ -95,15 +153,19 @@ def expected_total(fields: Mapping[str, str]) -> Decimal:
 
 
 def parse_ipn(body: bytes) -> dict[str, str]:
-    """Decode an IPN body in the charset it names (PayPal often sends windows-1252)."""
+    """Decode an IPN body in the charset it names (PayPal often sends windows-1252).
+
+    Bytes invalid in that charset become U+FFFD rather than a 400: PayPal would resend
+    the same bytes forever, and the postback verifies the bytes, not this decoding.
+    """
     if not body.strip():
         raise MalformedNotification("empty body")
-    charset_raw = find_raw_field(body, b"charset")
-    try:
-        charset = charset_raw.decode("ascii").strip() if charset_raw else "windows-1252"
-    except UnicodeDecodeError as exc:
-        raise MalformedNotification("charset is not ASCII") from exc
-    return parse_form_body(body, charset or "windows-1252")
+    declared = (find_raw_field(body, b"charset") or b"").strip()
+    name = declared.decode("ascii", errors="replace").lower() or DEFAULT_CHARSET
+    codec = CHARSETS.get(name)
+    if codec is None:
+        raise MalformedNotification(f"charset {name[:40]!r} is not one PayPal sends")
+    return parse_form_body(body, codec, errors="replace")
 
 
 def verify_ipn(body: bytes, *, postback_url: str, client: httpx.Client) -> Verification:
@@ -144,22 +206,20 @@ def fetch_pdt(
     first, _, rest = reply.content.partition(b"\n")
     if first.strip() != b"SUCCESS":
         return None
-    lines = [line.strip() for line in rest.split(b"\n") if line.strip()]
-    return b"&".join(lines)
+    # One form-encoded name=value per line; anything else (a blank or stray line) is
+    # left out rather than failing the whole record.
+    lines = (line.strip() for line in rest.split(b"\n"))
+    return b"&".join(line for line in lines if _PDT_LINE.fullmatch(line))
 
 
 def to_notification(fields: Mapping[str, str], *, integration: str) -> Notification:
-    gateway_status = fields.get("payment_status", "")
-    amount_text = fields.get("mc_gross", "")
-    try:
-        amount = to_decimal(amount_text) if amount_text else None
-    except InvalidData as exc:
-        raise MalformedNotification("mc_gross is not an amount") from exc
+    gateway_status = limited(fields.get("payment_status", ""), "payment_status", 32)
     return Notification(
         integration=integration,
-        reference=fields.get("invoice", ""),
-        transaction_id=fields.get("txn_id", ""),
-        amount=amount,
+        reference=limited(fields.get("invoice", ""), "invoice"),
+        transaction_id=limited(fields.get("txn_id", ""), "txn_id"),
+        # Negative for refunds and reversals.
+        amount=parse_amount(fields.get("mc_gross", ""), "mc_gross", signed=True),
         currency=fields.get("mc_currency", ""),
         status=STATUS_MAP.get(gateway_status, Status.UNKNOWN),
         gateway_status=gateway_status,

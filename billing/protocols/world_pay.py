@@ -20,20 +20,29 @@ with the project's gateway notes, taken from older open-source integrations):
 The callback carries no signature: the password, compared in constant time, is its only
 authentication. The password must not be stored, so ``redact_password`` replaces it in
 the raw body, before storage, by a keyed digest that ``password_matches`` checks.
+
+``MC_callback`` and ``MC_return`` are always signed: with a Payment Response URL of
+``<wpdisplay item=MC_callback>``, an unsigned one lets the shopper send the callback, and
+its password, to a server of his own.
 """
 
 import hashlib
 import hmac
+import re
 from collections.abc import Iterable, Mapping, Sequence
+from email.message import Message
+from email.utils import collapse_rfc2231_value
 from urllib.parse import unquote_to_bytes
 
 from ..exceptions import InvalidData, MalformedNotification
 from ..money import quantize, to_decimal
-from .base import Notification, Status, parse_utf8_or_latin1
+from .base import Notification, Status, limited, parse_amount, parse_utf8_or_latin1
 
 LIVE_SERVICE_URL = "https://secure.worldpay.com/wcc/purchase"
 TEST_SERVICE_URL = "https://secure-test.worldpay.com/wcc/purchase"
-DEFAULT_SIGNATURE_FIELDS = "amount:currency:instId:cartId"
+# The URLs are signed too: whoever can change MC_callback receives the callback password.
+ALWAYS_SIGNED = ("MC_callback", "MC_return")
+DEFAULT_SIGNATURE_FIELDS = "amount:currency:instId:cartId:MC_callback:MC_return"
 TEST_MODES = ("100", "101")  # 100: test; 101: test that is always refused
 LIVE_MODE = "0"
 PASSWORD_FIELD = "callbackPW"
@@ -64,6 +73,18 @@ def _amount(value: object, currency: str) -> str:
     return f"{exact:f}"
 
 
+def signature_field_names(signature_fields: str) -> list[str]:
+    """The names of a ``signatureFields`` list; InvalidData unless it signs the URLs."""
+    names = [name for name in signature_fields.split(":") if name]
+    unsigned = [name for name in ALWAYS_SIGNED if name not in names]
+    if unsigned:
+        raise InvalidData(
+            f"SIGNATURE_FIELDS must sign {' and '.join(unsigned)}: a shopper who changes "
+            "the callback URL receives the callback password"
+        )
+    return names
+
+
 def build_fields(
     fields: Mapping[str, object],
     *,
@@ -89,9 +110,7 @@ def build_fields(
     else:
         final["testMode"] = LIVE_MODE
     final.pop("signature", None)
-    names = [name for name in signature_fields.split(":") if name]
-    if not names:
-        raise InvalidData("SIGNATURE_FIELDS names no field")
+    names = signature_field_names(signature_fields)
     missing = [name for name in names if name not in final]
     if missing:
         raise InvalidData(f"signed fields missing from the form: {', '.join(missing)}")
@@ -105,7 +124,7 @@ def parse_callback(body: bytes) -> dict[str, str]:
     if not body.strip():
         raise MalformedNotification("empty body")
     fields = parse_utf8_or_latin1(body)
-    if not fields.get("transStatus") or not fields.get("cartId"):
+    if not fields.get("transStatus", "").strip() or not fields.get("cartId"):
         raise MalformedNotification("not a Worldpay Payment Response (transStatus, cartId)")
     return fields
 
@@ -123,13 +142,16 @@ def password_digest(password: bytes, key: bytes) -> str:
 
 
 def redact_password(body: bytes, key: bytes) -> bytes:
-    """Replace every ``callbackPW`` value in a raw form body by its keyed digest.
+    """Replace every ``callbackPW`` value in a raw body or query string by its keyed digest.
 
-    Names are matched after percent-decoding, exactly as the body will be parsed, so an
-    encoded name cannot slip a value past. Whatever the value is, it is digested: a
-    digest sent on the wire is digested again and can never match a stored one.
-    Everything else keeps its exact bytes.
+    Both shapes a parser may read are covered, whatever the content type says: form
+    pairs (names matched after percent-decoding, as the body will be parsed) and
+    multipart/form-data parts. A value cut off by truncation is digested as far as it
+    goes. Whatever the value is, it is digested: a digest sent on the wire is digested
+    again and can never match a stored one. Everything else keeps its exact bytes.
     """
+    if b"\n" in body:  # form pairs never hold a raw line break; multipart always does
+        body = _redact_parts(body, key)
     pairs = body.split(b"&")
     for index, pair in enumerate(pairs):
         name, sep, value = pair.partition(b"=")
@@ -139,6 +161,56 @@ def redact_password(body: bytes, key: bytes) -> bytes:
         digest = password_digest(password, key).replace(":", "%3A")
         pairs[index] = name + b"=" + digest.encode("ascii")
     return b"&".join(pairs)
+
+
+# A part starts after each delimiter line ("--" + boundary). Splitting at every line
+# that starts with "--" finds all of them without knowing the boundary, which a stored
+# body does not state: a spurious split only makes a part end early, and no password
+# contains a line break.
+_DELIMITER = re.compile(rb"(?:\A|\r?\n)--")
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+
+
+def _redact_parts(body: bytes, key: bytes) -> bytes:
+    """multipart/form-data: the content of every part named ``callbackPW``, digested."""
+    out = bytearray()
+    start = 0
+    for match in [*_DELIMITER.finditer(body), None]:
+        end = len(body) if match is None else match.start()
+        out += _redact_part(body[start:end], key)
+        if match is not None:
+            out += match.group()
+            start = match.end()
+    return bytes(out)
+
+
+def _redact_part(part: bytes, key: bytes) -> bytes:
+    header_end = _HEADER_END.search(part)
+    if header_end is None or _part_name(part[: header_end.start()]) != PASSWORD_FIELD:
+        return part
+    password = part[header_end.end() :]
+    return part[: header_end.end()] + password_digest(password, key).encode("ascii")
+
+
+def _part_name(headers: bytes) -> str | None:
+    """The ``name`` of a part's Content-Disposition, read as Django's parser reads it
+    (email's parameter parsing, RFC 2231 included, then stripped)."""
+    for line in re.split(rb"\r?\n", headers):
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        header, _, value = text.partition(":")
+        if header.strip().lower() != "content-disposition":
+            continue
+        message = Message()
+        message["content-disposition"] = value
+        params = message.get_params(header="content-disposition") or []
+        # The last name wins, as in the dict Django builds from these parameters.
+        names = [v for k, v in params if k.lower() == "name"]
+        if names:
+            return collapse_rfc2231_value(names[-1]).strip()
+    return None
 
 
 def password_matches(stored: str, password: str, keys: Iterable[bytes]) -> bool:
@@ -160,15 +232,10 @@ def password_matches(stored: str, password: str, keys: Iterable[bytes]) -> bool:
 
 
 def to_notification(fields: Mapping[str, str], *, integration: str) -> Notification:
-    gateway_status = fields.get("transStatus", "")
+    gateway_status = limited(fields.get("transStatus", ""), "transStatus", 16)
     status = STATUS_MAP.get(gateway_status.strip().upper(), Status.UNKNOWN)
-    amount_text = fields.get("amount", "")
-    try:
-        amount = to_decimal(amount_text) if amount_text else None
-    except InvalidData as exc:
-        raise MalformedNotification("amount is not an amount") from exc
-    reference = fields.get("cartId", "")
-    transaction_id = fields.get("transId", "")
+    reference = limited(fields.get("cartId", ""), "cartId")
+    transaction_id = limited(fields.get("transId", ""), "transId")
     if not transaction_id and status is Status.CANCELLED:
         # A cancelled order has no Worldpay transaction; the order is the event.
         transaction_id = f"cancelled:{reference}"
@@ -176,7 +243,8 @@ def to_notification(fields: Mapping[str, str], *, integration: str) -> Notificat
         integration=integration,
         reference=reference,
         transaction_id=transaction_id,
-        amount=amount,
+        # The amount ordered, echoed: never negative.
+        amount=parse_amount(fields.get("amount", ""), "amount"),
         currency=fields.get("currency", "").upper(),
         status=status,
         gateway_status=gateway_status,

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import pytest
 from django.template import Context, Template
@@ -44,6 +45,23 @@ class SignalRecorder:
 
 
 _INPUT = re.compile(r'<input type="hidden" name="([^"]*)" value="([^"]*)">')
+_BOUNDARY = "billing-conformance-boundary"
+
+
+def as_multipart(delivery: Delivery) -> Delivery:
+    """The same fields posted as multipart/form-data (RFC 7578), byte for byte, in
+    whatever charset the gateway wrote them."""
+    encoded = delivery.query.encode("ascii") if delivery.method == "GET" else delivery.body
+    parts = []
+    for pair in encoded.split(b"&"):
+        name, _, value = pair.partition(b"=")
+        name, value = (unquote_to_bytes(x.replace(b"+", b" ")) for x in (name, value))
+        parts.append(
+            b"--" + _BOUNDARY.encode() + b"\r\n"
+            b'Content-Disposition: form-data; name="' + name + b'"\r\n\r\n' + value + b"\r\n"
+        )
+    body = b"".join(parts) + b"--" + _BOUNDARY.encode() + b"--\r\n"
+    return Delivery(body=body, content_type=f"multipart/form-data; boundary={_BOUNDARY}")
 
 
 @pytest.mark.django_db
@@ -62,6 +80,9 @@ class IntegrationConformance:
     # asked in another currency).
     names_receiver = True
     names_currency = True
+    # Whether notify/ reads a multipart/form-data body: every gateway that signs fields
+    # (not PayPal, whose postback needs the exact urlencoded bytes it sent).
+    accepts_multipart = True
 
     # -- what each gateway's test class provides ----------------------------------------
 
@@ -159,6 +180,29 @@ class IntegrationConformance:
 
     def secrets(self) -> list[str]:
         return []
+
+    def test_secret_settings_are_declared(self) -> None:
+        """Settings holding secrets are named, for error reports to mask them."""
+        integration = get_integration(self.slug)
+        secret = set(self.secrets())
+        holding = {k for k, v in self.merchant_settings.items() if str(v) in secret}
+        assert holding <= set(integration.secret_settings)
+
+    def test_multipart_body_is_read_like_a_form(
+        self, signals: Any, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        delivery = as_multipart(self.gateway_notification(self.form()))
+        response = self.deliver(delivery, django_capture_on_commit_callbacks)
+        log = NotificationLog.objects.get()
+        for secret in self.secrets():
+            assert secret.encode() not in bytes(log.body)
+        if not self.accepts_multipart:
+            assert log.outcome == Outcome.REJECTED
+            assert self.payment().status == PaymentStatus.PENDING
+            return
+        assert response.status_code == self.ack_status
+        assert (log.outcome, self.payment().status) == (Outcome.APPLIED, PaymentStatus.PAID)
+        assert len(signals.successful) == 1
 
     def test_routes(self) -> None:
         integration = get_integration(self.slug)

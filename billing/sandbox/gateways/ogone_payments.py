@@ -63,9 +63,10 @@ SHA_IN = frozenset(
     """
     ACCEPTURL ALIAS ALIASOPERATION ALIASUSAGE AMOUNT BACKURL BGCOLOR BRAND BUTTONBGCOLOR
     BUTTONTXTCOLOR CANCELURL CATALOGURL CN COM COMPLUS CURRENCY DECLINEURL EMAIL
-    EXCEPTIONURL EXCLPMLIST FONTTYPE HOMEURL LANGUAGE LOGO OPERATION ORDERID OWNERADDRESS
-    OWNERCTY OWNERTELNO OWNERTOWN OWNERZIP PARAMPLUS PARAMVAR PM PMLIST PMLISTTYPE PSPID
-    TBLBGCOLOR TBLTXTCOLOR TITLE TP TXTCOLOR USERID WIN3DS
+    EXCEPTIONURL EXCLPMLIST FONTTYPE HOMEURL LANGUAGE LOGO OPERATION OR_INVORDERID
+    OR_ORDERID ORDERID OWNERADDRESS OWNERCTY OWNERTELNO OWNERTOWN OWNERZIP PARAMPLUS PARAMVAR
+    PM PMLIST PMLISTTYPE PSPID REF_CUSTOMERID REF_CUSTOMERREF TBLBGCOLOR TBLTXTCOLOR TITLE TP
+    TXTCOLOR USERID WIN3DS
     """.split()
 )
 _ITEM = re.compile(r"^(ITEMID|ITEMNAME|ITEMPRICE|ITEMQUANT|ITEMVAT|ITEMVATCODE|TAXINCLUDED)\d+$")
@@ -109,9 +110,18 @@ def algorithm(configured: Mapping[str, Any]) -> str:
     return ALGORITHMS[name]
 
 
+def sha_order(name: str) -> str:
+    """Where a name goes in the digest: the order of the guide's SHA-IN and SHA-OUT lists,
+    which the guide says to follow when sorting algorithms disagree. Those lists put
+    ``_`` before every letter and digit (OR_ORDERID before ORDERID, REF_CUSTOMERID
+    before REFER, SCO_CATEGORY before SCORING); a space sorts the same way."""
+    return name.replace("_", " ")
+
+
 def sha_sign(params: Mapping[str, str], passphrase: str, hash_name: str) -> str:
     """Upper-cased names, sorted, ``NAME=value`` + passphrase for each value, hashed."""
-    items = sorted((name.upper(), value) for name, value in params.items() if value != "")
+    items = [(name.upper(), value) for name, value in params.items() if value != ""]
+    items.sort(key=lambda item: sha_order(item[0]))
     text = "".join(f"{name}={value}{passphrase}" for name, value in items)
     return hashlib.new(hash_name, text.encode("utf-8")).hexdigest().upper()
 
@@ -135,7 +145,7 @@ def _order_is_ambiguous(names: list[str]) -> bool:
     The guide says "sorted alphabetically" and does not say how numbered names past 9
     sort, so the stand-in refuses such forms rather than pick an order.
     """
-    return sorted(names) != sorted(names, key=_natural)
+    return sorted(names, key=sha_order) != sorted(names, key=lambda n: _natural(sha_order(n)))
 
 
 def post_sale_url(configured: Mapping[str, Any]) -> str:

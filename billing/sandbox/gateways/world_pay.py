@@ -46,7 +46,9 @@ from .base import (
 )
 
 SETTINGS_KEY = "world_pay"
-DEFAULT_SIGNATURE_FIELDS = "amount:currency:instId:cartId"
+# What a billing shop signs unless told otherwise: the order and both URLs, since a
+# shopper who could change MC_callback would receive the Payment Response password.
+DEFAULT_SIGNATURE_FIELDS = "amount:currency:instId:cartId:MC_callback:MC_return"
 TEST_MODES = ("100", "101")  # Worldpay's test system: 100 test, 101 always refused
 # Custom parameters Worldpay passes back in the Payment Response (C_ ones only reach
 # the result pages).
@@ -225,9 +227,11 @@ class WorldPayStandIn(StandIn):
         }
         account = installation()
         if account is not None and account.md5_secret:
-            names = account.signature_fields.split(":")
-            form["signatureFields"] = account.signature_fields
-            form["signature"] = md5_signature(account.md5_secret, [form.get(n, "") for n in names])
+            names = [name for name in account.signature_fields.split(":") if name]
+            for name in names:
+                form.setdefault(name, "")  # a signed field is sent, if only empty
+            form["signatureFields"] = ":".join(names)
+            form["signature"] = md5_signature(account.md5_secret, [form[n] for n in names])
         return form
 
     # -- the Payment Response -----------------------------------------------------------
