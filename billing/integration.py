@@ -18,6 +18,7 @@ from . import conf
 from .exceptions import IntegrationModuleNotFound, IntegrationNotConfigured, PaymentConflict
 from .http import get_client
 from .models import NotificationLog, Payment, PaymentStatus
+from .money import currency_code, exact_amount
 from .protocols.base import Notification, Status, Verification
 from .receivers import same_account
 
@@ -198,9 +199,12 @@ class Integration:
         return final_fields
 
     def record_payment(self, terms: PaymentTerms) -> Payment:
+        """Record what the form asks for. The terms must be exact: an unknown currency or
+        an amount finer than the currency's minor unit is refused, never rounded."""
+        currency = currency_code(terms.currency)
         values = {
-            "amount": terms.amount,
-            "currency": terms.currency,
+            "amount": exact_amount(terms.amount, currency),
+            "currency": currency,
             "receiver": terms.receiver,
             "test": self.test_mode,
         }

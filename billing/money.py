@@ -14,6 +14,45 @@ _EXPONENTS = {
 }
 
 
+# ISO 4217 (list one): the codes a shop can be paid in. Precious metals, the SDR, the
+# Arab accounting dinar and the testing and "no currency" codes are left out.
+CURRENCIES = frozenset(
+    """AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN
+    BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUP CVE CZK DJF DKK DOP DZD EGP
+    ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR
+    ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA
+    MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK
+    PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC
+    SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND
+    VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG""".split()
+)
+
+
+def currency_code(value: object) -> str:
+    """An ISO 4217 code, upper-cased; anything else is refused."""
+    code = str(value).strip().upper()
+    if code not in CURRENCIES:
+        raise InvalidData(f"{value!r} is not an ISO 4217 currency code")
+    return code
+
+
+def within_minor_unit(amount: Decimal, currency: str) -> Decimal:
+    """The amount, if the currency can express it: 10.001 EUR is refused, never rounded."""
+    if amount.is_finite() and amount != quantize(amount, currency):
+        places = exponent(currency)
+        raise InvalidData(
+            f"{amount} has more decimals than {currency} has ({places}): round it yourself"
+        )
+    return amount
+
+
+def exact_amount(amount: Decimal, currency: str) -> Decimal:
+    """A positive amount the currency can express, never rounded."""
+    if not amount.is_finite() or amount <= 0:
+        raise InvalidData(f"{amount} is not an amount a customer can pay")
+    return within_minor_unit(amount, currency)
+
+
 def exponent(currency: str) -> int:
     return _EXPONENTS.get(currency.upper(), 2)
 

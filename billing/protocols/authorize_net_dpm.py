@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from ..exceptions import InvalidData, MalformedNotification
-from ..money import format_amount, to_decimal
+from ..money import format_amount, to_decimal, within_minor_unit
 from .base import Notification, Status, limited, parse_amount, parse_form_body
 
 LIVE_SERVICE_URL = "https://secure.authorize.net/gateway/transact.dll"
@@ -134,7 +134,7 @@ def build_fields(
     currency = (final.get("x_currency_code") or account_currency).strip().upper()
     if not _CURRENCY.fullmatch(currency):
         raise InvalidData("x_currency_code must be an ISO 4217 code")
-    amount = to_decimal(final["x_amount"])
+    amount = within_minor_unit(to_decimal(final["x_amount"]), currency)
     if amount <= 0:
         raise InvalidData("x_amount must be positive")
     transaction_type = final.get("x_type", "AUTH_CAPTURE").upper()

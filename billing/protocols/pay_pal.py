@@ -22,7 +22,7 @@ from decimal import Decimal
 import httpx
 
 from ..exceptions import InvalidData, MalformedNotification, VerificationUnavailable
-from ..money import format_amount, to_decimal
+from ..money import format_amount, to_decimal, within_minor_unit
 from .base import (
     Notification,
     Status,
@@ -123,7 +123,9 @@ def expected_total(fields: Mapping[str, str]) -> Decimal:
     currency = fields.get("currency_code", "USD")
 
     def money(name: str) -> Decimal:
-        return to_decimal(fields[name]) if fields.get(name, "") != "" else Decimal(0)
+        if fields.get(name, "") == "":
+            return Decimal(0)
+        return within_minor_unit(to_decimal(fields[name]), currency)  # PayPal would round
 
     def quantity(name: str) -> Decimal:
         value = fields.get(name, "") or "1"
