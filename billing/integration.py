@@ -68,6 +68,11 @@ class Integration:
     # MERCHANT_SETTINGS keys holding secrets: masked in Django's error reports whatever
     # they are called (SHA_IN matches none of Django's own patterns).
     secret_settings: ClassVar[tuple[str, ...]] = ()
+    # The form field that carries the shop's order reference.
+    reference_field: ClassVar[str] = ""
+    # Form field -> billing page ("notify", "return", "cancel") it points the gateway at;
+    # filled in unless the shop gave it (see with_callbacks).
+    callback_fields: ClassVar[Mapping[str, str]] = {}
     # Request headers the notification is verified by (a webhook signature): stored as
     # received, where headers that look like signatures or passwords are redacted.
     verified_headers: ClassVar[tuple[str, ...]] = ()
@@ -185,6 +190,33 @@ class Integration:
         if site:
             return f"{site}{relative}"
         return request.build_absolute_uri(relative) if request is not None else None
+
+    def with_callbacks(
+        self, request: HttpRequest | None, fields: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The shop's fields (or ``fields``) plus every callback URL it did not give.
+
+        A URL that cannot be built is an error, never a silent gap: a form without its
+        notify URL asks for a payment that can never be confirmed.
+        """
+        fields = dict(self.fields if fields is None else fields)
+        reference = str(fields.get(self.reference_field) or "") if self.reference_field else ""
+        missing = []
+        for field, page in self.callback_fields.items():
+            if field in fields:  # the shop's own value, even an empty one, stands
+                continue
+            url = self.absolute_url(page, request, None if page == "notify" else reference or None)
+            if url is None:
+                missing.append(field)
+            else:
+                fields[field] = url
+        if missing:
+            raise IntegrationNotConfigured(
+                f"{self.display_name} cannot build {', '.join(missing)}: render the form with "
+                "the request in the template context or set BILLING_SITE_URL, and mount "
+                'path("billing/", include("billing.urls")) (or pass these fields yourself)'
+            )
+        return fields
 
     # -- building the form ------------------------------------------------------------
 

@@ -28,3 +28,9 @@ def fake_paypal():
     install_transport(gateway.handler)
     yield gateway
     http.set_client(None)
+
+
+@pytest.fixture
+def no_site_url(settings):
+    """Callback URLs from the request's host (tests/settings sets BILLING_SITE_URL)."""
+    settings.BILLING_SITE_URL = ""

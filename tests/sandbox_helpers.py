@@ -17,12 +17,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from django.test import Client, RequestFactory
+from django.conf import settings
+from django.test import Client, RequestFactory, override_settings
 
 from billing import get_integration, http
 from billing.models import NotificationLog, Outcome, Payment, PaymentStatus, Verdict
 from billing.sandbox.gateways import get_stand_in
 from billing.sandbox.models import Checkout, SentNotification
+from tests import settings as test_settings
 from tests.helpers import outcomes, use_account
 
 SANDBOX = "http://sandbox.test"
@@ -50,7 +52,12 @@ def order_form(
         reference="ORDER-1", amount=Decimal(amount), currency=currency, description="Mug"
     )
     integration.add_fields(extra)
-    return integration.generate_form(RequestFactory().get("/", HTTP_HOST=host) if host else None)
+    if not host:
+        return integration.generate_form()
+    # A request to another host: its URLs, unless a test set an origin of its own.
+    site = "" if settings.BILLING_SITE_URL == test_settings.BILLING_SITE_URL else None
+    with override_settings(**({"BILLING_SITE_URL": site} if site is not None else {})):
+        return integration.generate_form(RequestFactory().get("/", HTTP_HOST=host))
 
 
 def assert_refused(response: Any, *texts: str, secrets: tuple[str, ...] = ()) -> None:

@@ -54,3 +54,5 @@ MERCHANT_TEST_MODE = True
 MERCHANT_SETTINGS = {
     "pay_pal": {"RECEIVER_EMAIL": "shop@example.com"},
 }
+# Callback URLs need an origin; the test client's is http://testserver.
+BILLING_SITE_URL = "http://testserver"

@@ -283,6 +283,7 @@ post = poster("authorize_net_dpm")
 payment = payment_of("authorize_net_dpm")
 
 
+@pytest.mark.usefixtures("no_site_url")
 def test_form_fields_and_fingerprint(anet_settings: Any) -> None:
     form = make_form(x_description="Mug")
     message = "^".join(
@@ -529,6 +530,7 @@ def test_replayed_relay_is_applied_once(
     assert outcomes() == [Outcome.APPLIED, Outcome.DUPLICATE, Outcome.DUPLICATE]
 
 
+@pytest.mark.usefixtures("no_site_url")
 def test_add_order_puts_the_terms_in_authorize_net_fields(anet_settings: Any) -> None:
     integration = get_integration("authorize_net_dpm")
     integration.add_order(

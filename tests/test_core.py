@@ -131,6 +131,7 @@ def render(integration: Integration, tag_args: str = "") -> str:
     return template.render(Context({"obj": integration, "request": request}))
 
 
+@pytest.mark.usefixtures("no_site_url")
 def test_render_fills_callback_urls_and_escapes() -> None:
     integration = get_integration("pay_pal")
     integration.add_fields({"invoice": "A&1", "amount": "5.00", "item_name": '"><script>'})

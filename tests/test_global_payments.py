@@ -246,6 +246,7 @@ def test_response_known_answers(algorithm: str, expected: str) -> None:
     assert verdict is Verification.VALID
 
 
+@pytest.mark.usefixtures("no_site_url")
 def test_rendered_form(gp_settings: Any) -> None:
     fields = make_payment(COMMENT1="Mug")
     reference, amount_currency, nonce = fields["ORDER_ID"].rsplit("_", 2)

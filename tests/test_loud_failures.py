@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from billing import get_integration
-from billing.exceptions import InvalidData
+from billing.exceptions import IntegrationNotConfigured, InvalidData
 from billing.models import Payment
 
 pytestmark = pytest.mark.django_db
@@ -63,3 +63,23 @@ def test_whole_yen_are_fine_and_recorded_exactly() -> None:
     integration.add_order(reference="ORDER-1", amount=Decimal("1000"), currency="JPY")
     integration.generate_form()
     assert Payment.objects.get().amount == Decimal("1000")
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_no_request_and_no_site_url_is_an_error_not_a_silent_gap(slug: str, settings: Any) -> None:
+    settings.BILLING_SITE_URL = ""
+    integration = get_integration(slug)
+    integration.add_order(reference="ORDER-1", amount=Decimal("10.00"), currency="EUR")
+    with pytest.raises(IntegrationNotConfigured, match="BILLING_SITE_URL"):
+        integration.generate_form()  # rendered without the request in the context
+    assert not Payment.objects.exists()
+
+
+def test_callback_urls_the_shop_gives_itself_need_nothing_else(settings: Any) -> None:
+    settings.BILLING_SITE_URL = ""
+    pay_pal = get_integration("pay_pal")
+    pay_pal.add_order(reference="ORDER-1", amount=Decimal("10.00"), currency="EUR")
+    own = {"notify_url": "https://shop.example/ipn", "return": "https://shop.example/r",
+           "cancel_return": "https://shop.example/c"}  # fmt: skip
+    pay_pal.add_fields(own)
+    assert pay_pal.generate_form()["notify_url"] == "https://shop.example/ipn"

@@ -347,6 +347,7 @@ _INPUT = re.compile(r'<input type="hidden" name="([^"]*)" value="([^"]*)">')
 
 @needs_openssl
 @pytest.mark.django_db
+@pytest.mark.usefixtures("no_site_url")
 def test_rendered_form_holds_only_the_encrypted_button(
     settings: Any, shop: Party, paypal: Party
 ) -> None:

@@ -39,6 +39,7 @@ ACCOUNT = {
 
 @pytest.fixture
 def sandbox(settings: Any) -> Any:
+    settings.BILLING_SITE_URL = ""  # the post-sale URL is derived from the sandbox's origin
     return sandbox_settings(settings, "ogone_payments", ACCOUNT)
 
 

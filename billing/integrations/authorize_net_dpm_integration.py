@@ -19,6 +19,8 @@ from .bodies import form_body
 
 class AuthorizeNetDpmIntegration(Integration):
     slug = "authorize_net_dpm"
+    reference_field = "x_invoice_num"
+    callback_fields = {"x_relay_url": "notify", "x_cancel_url": "cancel"}
     display_name = "Authorize.Net (SIM / Direct Post Method)"
     required_settings = ("LOGIN_ID", "SIGNATURE_KEY")
     endpoints = {"SERVICE_URL": (anet.LIVE_SERVICE_URL, anet.TEST_SERVICE_URL)}
@@ -52,17 +54,9 @@ class AuthorizeNetDpmIntegration(Integration):
         }
 
     def build_fields(self, request: HttpRequest | None) -> dict[str, str]:
-        fields = dict(self.fields)
-        reference = str(fields.get("x_invoice_num") or "")
-        if not reference:
+        if not self.fields.get("x_invoice_num"):
             raise InvalidData("Authorize.Net needs an x_invoice_num (the shop's order reference)")
-        relay_url = self.absolute_url("notify", request)
-        if relay_url and not fields.get("x_relay_url"):
-            fields["x_relay_url"] = relay_url
-        # The hosted form's cancel link; without it the customer has no way back.
-        cancel_url = self.absolute_url("cancel", request, reference)
-        if cancel_url and not fields.get("x_cancel_url"):
-            fields["x_cancel_url"] = cancel_url
+        fields = self.with_callbacks(request)
         return anet.build_fields(
             fields,
             login=str(self.settings["LOGIN_ID"]),

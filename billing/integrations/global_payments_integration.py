@@ -19,6 +19,8 @@ from .bodies import form_body
 
 class GlobalPaymentsIntegration(Integration):
     slug = "global_payments"
+    reference_field = "ORDER_ID"
+    callback_fields = {"MERCHANT_RESPONSE_URL": "notify"}
     display_name = "Global Payments"
     required_settings = ("MERCHANT_ID", "ACCOUNT", "SHARED_SECRET")
     endpoints = {
@@ -63,10 +65,7 @@ class GlobalPaymentsIntegration(Integration):
         return fields
 
     def build_fields(self, request: HttpRequest | None) -> dict[str, str]:
-        fields = dict(self.fields)
-        notify = self.absolute_url("notify", request)
-        if notify and not fields.get("MERCHANT_RESPONSE_URL"):
-            fields["MERCHANT_RESPONSE_URL"] = notify
+        fields = self.with_callbacks(request)
         return global_payments.build_fields(
             fields,
             merchant_id=str(self.settings["MERCHANT_ID"]),

@@ -17,16 +17,17 @@ from ..receivers import same_account
 from .bodies import form_body
 
 # The customer comes back to these; Worldline appends the (signed) feedback parameters.
-_RETURN_URLS = {
-    "ACCEPTURL": "return",
-    "DECLINEURL": "return",
-    "EXCEPTIONURL": "return",
-    "CANCELURL": "cancel",
-}
 
 
 class OgonePaymentsIntegration(Integration):
     slug = "ogone_payments"
+    reference_field = "ORDERID"
+    callback_fields = {
+        "ACCEPTURL": "return",
+        "DECLINEURL": "return",
+        "EXCEPTIONURL": "return",
+        "CANCELURL": "cancel",
+    }
     display_name = "Worldline e-Commerce (Ogone)"
     required_settings = ("PSPID", "SHA_IN", "SHA_OUT", "HASH_ALGORITHM")
     endpoints = {"SERVICE_URL": (ogone.LIVE_SERVICE_URL, ogone.TEST_SERVICE_URL)}
@@ -63,13 +64,9 @@ class OgonePaymentsIntegration(Integration):
 
     def build_fields(self, request: HttpRequest | None) -> dict[str, str]:
         fields = ogone.upper_names(self.fields)
-        reference = str(fields.get("ORDERID") or "")
-        if not reference:
+        if not fields.get("ORDERID"):
             raise InvalidData("Worldline needs an ORDERID (the shop's order reference)")
-        for field, name in _RETURN_URLS.items():
-            url = self.absolute_url(name, request, reference)
-            if url and not fields.get(field):
-                fields[field] = url
+        fields = self.with_callbacks(request, fields)
         return ogone.build_fields(
             fields,
             pspid=str(self.settings["PSPID"]),

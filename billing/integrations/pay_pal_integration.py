@@ -26,6 +26,8 @@ PDT_RETRY_AFTER = timedelta(minutes=1)
 
 class PayPalIntegration(Integration):
     slug = "pay_pal"
+    reference_field = "invoice"
+    callback_fields = {"notify_url": "notify", "return": "return", "cancel_return": "cancel"}
     display_name = "PayPal Payments Standard"
     required_settings = ("RECEIVER_EMAIL",)
     endpoints = {
@@ -62,18 +64,9 @@ class PayPalIntegration(Integration):
         }
 
     def build_fields(self, request: HttpRequest | None) -> dict[str, str]:
-        fields = dict(self.fields)
-        reference = str(fields.get("invoice", ""))
-        if not reference:
+        if not self.fields.get("invoice"):
             raise InvalidData("PayPal needs an invoice (the shop's order reference)")
-        defaults = {
-            "notify_url": self.absolute_url("notify", request),
-            "return": self.absolute_url("return", request, reference),
-            "cancel_return": self.absolute_url("cancel", request, reference),
-        }
-        for field, url in defaults.items():
-            if url and not fields.get(field):
-                fields[field] = url
+        fields = self.with_callbacks(request)
         final = pay_pal.build_fields(fields, receiver_email=self.settings["RECEIVER_EMAIL"])
         if self.settings.get("PDT_TOKEN"):
             final.setdefault("rm", "2")

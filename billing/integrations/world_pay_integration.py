@@ -17,6 +17,8 @@ from .bodies import form_body
 
 class WorldPayIntegration(Integration):
     slug = "world_pay"
+    reference_field = "cartId"
+    callback_fields = {"MC_callback": "notify", "MC_return": "return"}
     display_name = "Worldpay"
     required_settings = ("INSTALLATION_ID", "MD5_SECRET", "CALLBACK_PASSWORD")
     endpoints = {"SERVICE_URL": (world_pay.LIVE_SERVICE_URL, world_pay.TEST_SERVICE_URL)}
@@ -48,17 +50,8 @@ class WorldPayIntegration(Integration):
         }
 
     def build_fields(self, request: HttpRequest | None) -> dict[str, str]:
-        fields = dict(self.fields)
-        reference = str(fields.get("cartId", ""))
-        defaults = {
-            "MC_callback": self.absolute_url("notify", request),
-            "MC_return": self.absolute_url("return", request, reference or None),
-        }
-        for field, url in defaults.items():
-            if not fields.get(field):
-                # Signed even when no URL is known (no request, no BILLING_SITE_URL): an
-                # empty value the shopper cannot replace by his own server's.
-                fields[field] = url or ""
+        # Both URLs are signed (see protocols.world_pay): the shopper cannot replace them.
+        fields = self.with_callbacks(request)
         return world_pay.build_fields(
             fields,
             installation_id=str(self.settings["INSTALLATION_ID"]),
