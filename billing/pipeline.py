@@ -79,11 +79,22 @@ def process(log_id: int) -> str:
     return run(log_id)[0]
 
 
-def run(log_id: int) -> tuple[str, datetime | None]:
-    """Process one stored notification: its outcome, and when to retry it (or None)."""
-    log = _claim(log_id)
+def run(log_id: int, *, undecided_only: bool = False) -> tuple[str, datetime | None]:
+    """Process one stored notification: its outcome, and when to retry it (or None).
+
+    ``undecided_only`` leaves a notification alone once it has an outcome (received and
+    retry are not outcomes): its recorded outcome is returned.
+    """
+    log = _claim(log_id, undecided_only=undecided_only)
     if log is None:
-        return BUSY, None
+        outcome = (
+            NotificationLog.objects.filter(pk=log_id).values_list("outcome", flat=True).first()
+        )
+        if outcome is None:
+            raise NotificationLog.DoesNotExist(f"no notification {log_id}")
+        if outcome in (Outcome.RECEIVED, Outcome.RETRY):
+            return BUSY, None  # another worker holds its lease
+        return str(outcome), None  # decided already (undecided_only)
     if log.pruned_at is not None:  # the request is gone; its recorded outcome stands
         NotificationLog.objects.filter(pk=log.pk).update(lease_expires_at=None)
         return log.outcome, None
@@ -94,22 +105,17 @@ def run(log_id: int) -> tuple[str, datetime | None]:
     return outcome, log.next_attempt_at if outcome == Outcome.RETRY else None
 
 
-def _claim(log_id: int) -> NotificationLog | None:
+def _claim(log_id: int, *, undecided_only: bool = False) -> NotificationLog | None:
     """Take the notification's lease and count the attempt, unless a live worker has it."""
     now = timezone.now()
-    claimed = (
-        NotificationLog.objects.filter(pk=log_id)
-        .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
-        .update(
-            lease_expires_at=now + timedelta(seconds=conf.lease_seconds()),
-            attempts=F("attempts") + 1,
-        )
+    rows = NotificationLog.objects.filter(pk=log_id)
+    if undecided_only:
+        rows = rows.filter(outcome__in=(Outcome.RECEIVED, Outcome.RETRY))
+    claimed = rows.filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)).update(
+        lease_expires_at=now + timedelta(seconds=conf.lease_seconds()),
+        attempts=F("attempts") + 1,
     )
-    if not claimed:
-        if not NotificationLog.objects.filter(pk=log_id).exists():
-            raise NotificationLog.DoesNotExist(f"no notification {log_id}")
-        return None
-    return NotificationLog.objects.get(pk=log_id)
+    return NotificationLog.objects.get(pk=log_id) if claimed else None
 
 
 def _process(log: NotificationLog) -> str:

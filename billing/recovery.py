@@ -29,10 +29,15 @@ def stale_ids(now: datetime, *, grace: timedelta, limit: int) -> list[int]:
     """
     lease = timedelta(seconds=conf.lease_seconds())
     free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
+    not_just_requeued = Q(requeued_at__isnull=True) | Q(requeued_at__lt=now - lease)
     forgotten = Q(outcome=Outcome.RECEIVED, received_at__lt=now - lease)
     due = Q(outcome=Outcome.RETRY, next_attempt_at__lte=now - grace)
-    rows = _notifications().filter(free, forgotten | due).order_by("pk")
+    rows = _notifications().filter(free, not_just_requeued, forgotten | due).order_by("pk")
     return list(rows.values_list("pk", flat=True)[:limit])
+
+
+def mark_requeued(ids: list[int], now: datetime) -> None:
+    NotificationLog.objects.filter(pk__in=ids).update(requeued_at=now)
 
 
 def unfinished_exist() -> bool:

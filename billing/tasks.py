@@ -32,7 +32,9 @@ _last_tick = float("-inf")
 
 @task()
 def process_notification(log_id: int) -> str:
-    outcome, retry_at = run(log_id)
+    # A queued task only decides: a copy queued by recovery finds the row decided and
+    # stops there. Re-running a decided row is for people (admin, billing_process ID).
+    outcome, retry_at = run(log_id, undecided_only=True)
     tick()
     if outcome == Outcome.RETRY and retry_at is not None:
         enqueue(log_id, run_after=retry_at)
@@ -67,7 +69,9 @@ def enqueue(log_id: int, run_after: datetime | None = None) -> None:
 def sweep(limit: int) -> int:
     """Queue (or, on the immediate backend, run) stale notifications again."""
     grace = timedelta(seconds=conf.lease_seconds()) if can_defer() else timedelta(0)
-    ids = recovery.stale_ids(timezone.now(), grace=grace, limit=limit)
+    now = timezone.now()
+    ids = recovery.stale_ids(now, grace=grace, limit=limit)
+    recovery.mark_requeued(ids, now)
     for log_id in ids:
         enqueue(log_id)
     if ids:

@@ -393,3 +393,24 @@ def test_error_reports_mask_nested_secrets(settings: Any) -> None:
     except RuntimeError:
         report = ExceptionReporter(None, *sys.exc_info()).get_traceback_text()
     assert key and "-----pem-x" not in report
+
+
+def test_recovery_queues_a_waiting_row_once_per_lease(shop: Any, monkeypatch: Any) -> None:
+    """A long queue is not flooded: a row recovery re-queued waits a lease before the next."""
+    monkeypatch.setattr(views, "enqueue", lambda *a, **k: None)
+    notify(shop.send(ipn_body()))
+    _age(NotificationLog.objects.get(), 3600)
+    queued: list[int] = []
+    monkeypatch.setattr(tasks, "enqueue", lambda log_id, **k: queued.append(log_id))
+    assert tasks.sweep(10) == 1
+    assert tasks.sweep(10) == 0 and tasks.sweep(10) == 0
+    assert len(queued) == 1
+
+
+def test_a_queued_copy_of_a_decided_notification_changes_nothing(shop: Any) -> None:
+    notify(shop.send(ipn_body()))
+    log = NotificationLog.objects.get()
+    assert (log.outcome, log.attempts) == (Outcome.APPLIED, 1)
+    assert tasks.process_notification.call(log.pk) == Outcome.APPLIED
+    log.refresh_from_db()
+    assert log.attempts == 1 and not log.history.exists()
