@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import httpx
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
@@ -38,6 +39,11 @@ class PaymentTerms:
     amount: Decimal
     currency: str
     receiver: str
+
+
+def reference_signer(slug: str) -> signing.Signer:
+    """Signs the ``ref`` of return and cancel URLs (keyed by SECRET_KEY, per integration)."""
+    return signing.Signer(salt=f"billing.return.{slug}")
 
 
 _BACK_TO_SHOP = {
@@ -177,15 +183,17 @@ class Integration:
         BILLING_SITE_URL, when set, names the public origin (behind proxies); else the
         request's host, which ALLOWED_HOSTS vouches for.
 
-        Customer-facing URLs carry the reference only to show the right order page;
-        nothing read from them is trusted.
+        Customer-facing URLs carry the reference, signed, only to show the right order
+        page: a reference typed by someone else shows nothing. Nothing read from them
+        changes a payment.
         """
         try:
             relative = reverse(f"billing:{name}", kwargs={"integration": self.slug})
         except NoReverseMatch:
             return None
         if reference is not None:
-            relative = f"{relative}?{urlencode({'ref': reference})}"
+            query = {"ref": reference, "sig": reference_signer(self.slug).signature(reference)}
+            relative = f"{relative}?{urlencode(query)}"
         site = conf.site_url()
         if site:
             return f"{site}{relative}"

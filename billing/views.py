@@ -3,6 +3,7 @@
 import logging
 from urllib.parse import quote
 
+from django.core import signing
 from django.db import DatabaseError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -10,7 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from . import capture
 from .exceptions import BillingError, MalformedNotification
-from .integration import Integration
+from .integration import Integration, reference_signer
 from .models import NotificationLog, Outcome, Payment
 from .registry import get_integration
 from .tasks import enqueue, tick_from_request
@@ -94,8 +95,14 @@ def notify(request: HttpRequest, integration: str) -> HttpResponse:
 
 
 def _payment_for(gateway: Integration, request: HttpRequest) -> Payment | None:
+    """The payment a return or cancel URL names, if billing signed that URL."""
     reference = request.GET.get("ref", "")
-    if not reference:
+    signature = request.GET.get("sig", "")
+    if not reference or not signature:
+        return None
+    try:  # constant-time comparison inside unsign
+        reference_signer(gateway.slug).unsign(f"{reference}{signing.Signer().sep}{signature}")
+    except signing.BadSignature:
         return None
     return Payment.objects.filter(integration=gateway.slug, reference=reference).first()
 
@@ -129,7 +136,9 @@ def _customer_page(request: HttpRequest, gateway: Integration, page: str) -> Htt
     payment = _payment_for(gateway, request)
     redirect = gateway.settings.get(f"{page.upper()}_REDIRECT_URL")
     if redirect and payment is not None:
-        return HttpResponseRedirect(str(redirect).format(reference=quote(payment.reference)))
+        # Only this placeholder is filled: a brace elsewhere in the URL is the shop's own.
+        target = str(redirect).replace("{reference}", quote(payment.reference))
+        return HttpResponseRedirect(target)
     return render(
         request,
         [f"billing/{gateway.slug}/{page}.html", f"billing/{page}.html"],

@@ -40,3 +40,11 @@ def outcomes(**filters: Any) -> list[str]:
     """What the notification log made of each request, oldest first."""
     logs = NotificationLog.objects.filter(**filters).order_by("pk")
     return list(logs.values_list("outcome", flat=True))
+
+
+def signed_ref(slug: str, reference: str = "ORDER-1", *, html: bool = False) -> str:
+    """The query billing puts on return and cancel URLs: ``ref=...&sig=...``."""
+    from billing.integration import reference_signer
+
+    query = f"ref={reference}&sig={reference_signer(slug).signature(reference)}"
+    return query.replace("&", "&amp;") if html else query

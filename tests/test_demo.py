@@ -16,6 +16,7 @@ from django.test import Client
 
 from billing.models import NotificationLog, Payment, PaymentStatus
 from demo.store.models import Order
+from tests.helpers import signed_ref
 
 PAYER = "alice.payer"  # a payer detail the notification carries
 
@@ -198,7 +199,8 @@ def test_coming_back_from_cancel_marks_the_order_not_the_payment(
     """A GET without CSRF token (the gateway's redirect carries none): the owner's session
     only, and it records that the customer came back, never a payment state."""
     payment = paying(order)
-    page = owner.get(f"/billing/pay_pal/cancel/?ref={order.reference}", follow=True)
+    query = signed_ref("pay_pal", order.reference)
+    page = owner.get(f"/billing/pay_pal/cancel/?{query}", follow=True)
     assert page.redirect_chain[-1][0] == f"/orders/{order.reference}/"
     assert 'data-state="cancelled"' in page.content.decode()
     order.refresh_from_db()

@@ -21,7 +21,7 @@ from billing.protocols import global_payments
 from billing.protocols.base import Status, Verification
 from billing.sandbox.gateways.global_payments import two_pass_hash
 from billing.testing.conformance import Delivery, IntegrationConformance
-from tests.helpers import outcomes, poster, use_account
+from tests.helpers import outcomes, poster, signed_ref, use_account
 
 NOTIFY = "/billing/global_payments/notify/"
 MERCHANT = "shopmerchant"
@@ -543,7 +543,8 @@ def test_customer_page_sends_the_customer_back(
     )
     assert response_.status_code == 200
     assert response_["Content-Type"] == "text/html; charset=utf-8"
-    link = b"http://testserver/billing/global_payments/return/?ref=ORDER-1"
+    query = signed_ref("global_payments", html=True)
+    link = f"http://testserver/billing/global_payments/return/?{query}".encode()
     assert b'content="2;url=' + link + b'"' in response_.content
     assert b'<a href="' + link + b'">' in response_.content
     assert SECRET.encode() not in response_.content

@@ -414,3 +414,28 @@ def test_a_queued_copy_of_a_decided_notification_changes_nothing(shop: Any) -> N
     assert tasks.process_notification.call(log.pk) == Outcome.APPLIED
     log.refresh_from_db()
     assert log.attempts == 1 and not log.history.exists()
+
+
+# -- 9. the return page shows a payment only behind the link billing signed -----------------
+
+
+def test_a_typed_reference_shows_nothing_of_the_payment(shop: Any) -> None:
+    from tests.helpers import signed_ref
+
+    notify(shop.send(ipn_body()))  # ORDER-1 is paid
+    typed = Client().get("/billing/pay_pal/return/?ref=ORDER-1").content.decode()
+    forged = Client().get("/billing/pay_pal/return/?ref=ORDER-1&sig=x").content.decode()
+    other = signed_ref("world_pay")  # signed for another integration
+    crossed = Client().get(f"/billing/pay_pal/return/?{other}").content.decode()
+    for page in (typed, forged, crossed):
+        assert "ORDER-1" not in page and "Payment received" not in page
+    signed = Client().get(f"/billing/pay_pal/return/?{signed_ref('pay_pal')}").content.decode()
+    assert "Order ORDER-1 is paid" in signed
+
+
+def test_a_redirect_url_with_other_braces_is_no_500(shop: Any, settings: Any) -> None:
+    from tests.helpers import signed_ref
+
+    settings.MERCHANT_SETTINGS["pay_pal"]["RETURN_REDIRECT_URL"] = "/o/{reference}/?x={y}"
+    response = Client().get(f"/billing/pay_pal/return/?{signed_ref('pay_pal')}")
+    assert response.status_code == 302 and response["Location"] == "/o/ORDER-1/?x={y}"

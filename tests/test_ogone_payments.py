@@ -22,7 +22,7 @@ from billing.protocols.base import Status
 from billing.sandbox.gateways.ogone_payments import sha_sign as worldline_sign
 from billing.signals import transaction_was_successful
 from billing.testing.conformance import Delivery, IntegrationConformance
-from tests.helpers import outcomes, payment_of, use_account
+from tests.helpers import outcomes, payment_of, signed_ref, use_account
 
 PSPID = "MyPSPID"
 SHA_IN = "In-passphrase-4e1c9b7d"
@@ -347,9 +347,10 @@ def test_form_is_signed_with_sha_in(ogone_settings: Any) -> None:
     signed = {k: v for k, v in form.items() if k != "SHASIGN"}
     assert form["SHASIGN"] == worldline_sign(signed, SHA_IN, "sha256")
     assert form["PSPID"] == PSPID and form["COMPLUS"] == "billing:test"
-    assert form["ACCEPTURL"].endswith("/billing/ogone_payments/return/?ref=ORDER-1")
+    query = signed_ref("ogone_payments")
+    assert form["ACCEPTURL"].endswith(f"/billing/ogone_payments/return/?{query}")
     assert form["DECLINEURL"] == form["EXCEPTIONURL"] == form["ACCEPTURL"]
-    assert form["CANCELURL"].endswith("/billing/ogone_payments/cancel/?ref=ORDER-1")
+    assert form["CANCELURL"].endswith(f"/billing/ogone_payments/cancel/?{query}")
     assert SHA_IN not in form.values() and SHA_OUT not in form.values()
     assert payment().amount == Decimal("10.00") and payment().receiver == PSPID
 

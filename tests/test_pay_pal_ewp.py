@@ -37,6 +37,7 @@ from billing.exceptions import BillingError, InvalidData
 from billing.models import Payment, PaymentStatus
 from billing.protocols import pay_pal_ewp
 from billing.protocols.pay_pal_ewp import button_plaintext, encrypt_button
+from tests.helpers import signed_ref
 
 OPENSSL = shutil.which("openssl")
 needs_openssl = pytest.mark.skipif(OPENSSL is None, reason="the openssl command is not installed")
@@ -395,7 +396,7 @@ def test_rendered_form_holds_only_the_encrypted_button(
     assert fields["business"] == "shop@example.com"
     assert fields["charset"] == "utf-8"
     assert fields["notify_url"] == "http://shop.test/billing/pay_pal/notify/"
-    assert fields["return"] == "http://shop.test/billing/pay_pal/return/?ref=ORDER-1"
+    assert fields["return"] == f"http://shop.test/billing/pay_pal/return/?{signed_ref('pay_pal')}"
 
 
 @pytest.mark.django_db

@@ -21,7 +21,7 @@ from billing.protocols.base import Status
 from billing.sandbox.gateways.base import FormRejected
 from billing.sandbox.gateways.world_pay import stand_in as worldpay_stand_in
 from billing.testing.conformance import Delivery, IntegrationConformance
-from tests.helpers import outcomes, poster, use_account
+from tests.helpers import outcomes, poster, signed_ref, use_account
 
 NOTIFY = "/billing/world_pay/notify/"
 INSTALLATION = "1234"
@@ -35,16 +35,22 @@ SETTINGS = {
 
 # The URLs billing puts in a form rendered for a request to shop.test.
 CALLBACK_URL = "http://shop.test/billing/world_pay/notify/"
-RETURN_URL = "http://shop.test/billing/world_pay/return/?ref=ORDER-1"
+# The return URL's ref is signed with the suite's SECRET_KEY (billing.integration.
+# reference_signer, Django's Signer): S1 for ORDER-1, SJ for JP-1.
+S1 = "CH3Hz8wcyL2nFWOMTY7HzvRJff15g-dDl06OixAOc3c"
+SJ = "iCgHvX2O6UlI_blGadU3EBJB_nhBuqrIE0qZBXxqnjU"
+RETURN_URL = f"http://shop.test/billing/world_pay/return/?ref=ORDER-1&sig={S1}"
 
 # Known answers, computed outside the code under test with OpenSSL 3.0
 # (N=http://shop.test/billing/world_pay/notify/, R=http://shop.test/billing/world_pay/return/):
-#   printf '%s' "Tw0-Shr3d-MD5:10.00:GBP:1234:ORDER-1:$N:$R?ref=ORDER-1" | openssl dgst -md5
-SIGNATURE_DEFAULT_FIELDS = "3e5355b3b0fe76c6f14e2d94759447d2"
-#   printf '%s' "Tw0-Shr3d-MD5:1234:ORDER-1:10.00:GBP:$N:$R?ref=ORDER-1" | openssl dgst -md5
-SIGNATURE_CUSTOM_FIELDS = "a7694b10916702ff2dd394863291109d"
-#   printf '%s' "Tw0-Shr3d-MD5:1000:JPY:1234:JP-1:$N:$R?ref=JP-1" | openssl dgst -md5
-SIGNATURE_JPY = "5bd8f8e319101a16d6dd11c0b5b447f3"
+#   printf '%s' "Tw0-Shr3d-MD5:10.00:GBP:1234:ORDER-1:$N:$R?ref=ORDER-1&sig=$S1" \
+#     | openssl dgst -md5
+SIGNATURE_DEFAULT_FIELDS = "5141e4a983f36c66ff6e3e6e910ff3f9"
+#   printf '%s' "Tw0-Shr3d-MD5:1234:ORDER-1:10.00:GBP:$N:$R?ref=ORDER-1&sig=$S1" \
+#     | openssl dgst -md5
+SIGNATURE_CUSTOM_FIELDS = "269fbeda43b47e3fcb215df107401960"
+#   printf '%s' "Tw0-Shr3d-MD5:1000:JPY:1234:JP-1:$N:$R?ref=JP-1&sig=$SJ" | openssl dgst -md5
+SIGNATURE_JPY = "0b8bd15353329929dcd0fb153001f13d"
 #   printf '%s' 'Tw0-Shr3d-MD5:10.00:GBP:1234:ORDER-1::' | openssl dgst -md5  (no URL known)
 SIGNATURE_NO_URLS = "e2790ee9051ab9e3299a78bfca5533d6"
 # The stored digest of callbackPW with the test suite's SECRET_KEY:
@@ -329,7 +335,7 @@ def test_callback_urls_point_at_billing(wp_settings: Any) -> None:
     integration.add_fields({"cartId": "ORDER-1", "amount": "10.00", "currency": "GBP"})
     fields = integration.generate_form(RequestFactory().get("/", HTTP_HOST="shop.test"))
     assert fields["MC_callback"] == "http://shop.test/billing/world_pay/notify/"
-    assert fields["MC_return"] == "http://shop.test/billing/world_pay/return/?ref=ORDER-1"
+    assert fields["MC_return"] == RETURN_URL
 
 
 def test_stored_body_never_holds_the_password(
@@ -454,7 +460,8 @@ def test_cancellation_without_transaction_id(
     make_payment()
     response = post(callback(status="C"), django_capture_on_commit_callbacks)
     assert Payment.objects.get().status == PaymentStatus.CANCELLED
-    assert b'/billing/world_pay/cancel/?ref=ORDER-1"' in response.content
+    cancel = f'/billing/world_pay/cancel/?{signed_ref("world_pay", html=True)}"'
+    assert cancel.encode() in response.content
 
 
 def test_live_callback_on_live_shop_is_paid(
@@ -513,7 +520,8 @@ def test_shopper_page_sends_the_shopper_back(
     response = post(callback(), django_capture_on_commit_callbacks)
     assert response.status_code == 200
     assert response["Content-Type"] == "text/html; charset=utf-8"
-    link = b"http://testserver/billing/world_pay/return/?ref=ORDER-1"
+    link = f"http://testserver/billing/world_pay/return/?{signed_ref('world_pay', html=True)}"
+    link = link.encode()
     assert b'<meta http-equiv="refresh" content="2;url=' + link + b'">' in response.content
     assert b'<a href="' + link + b'">' in response.content
     for secret in (PASSWORD, MD5_SECRET, PASSWORD_DIGEST):
@@ -526,7 +534,8 @@ def test_shopper_page_uses_the_site_url(
     wp_settings.BILLING_SITE_URL = "https://shop.example.com/"
     make_payment()
     response = post(callback(), django_capture_on_commit_callbacks)
-    assert b'href="https://shop.example.com/billing/world_pay/return/?ref=ORDER-1"' in (
+    query = signed_ref("world_pay", html=True)
+    assert f'href="https://shop.example.com/billing/world_pay/return/?{query}"'.encode() in (
         response.content
     )
 
