@@ -290,6 +290,13 @@ class Integration:
     def to_notification(self, fields: Mapping[str, str]) -> Notification:
         raise NotImplementedError
 
+    def reported_status(self, fields: Mapping[str, str]) -> Status | None:
+        """What the notification says happened, unverified: for wording pages only."""
+        try:
+            return self.to_notification(fields).status
+        except Exception:  # a notification too broken to say
+            return None
+
     def claimed_reference(self, fields: Mapping[str, str]) -> str:
         """The order a notification names, before anyone trusts it (for searching the log)."""
         try:

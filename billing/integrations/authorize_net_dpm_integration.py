@@ -97,7 +97,9 @@ class AuthorizeNetDpmIntegration(Integration):
     def acknowledge(self, log: NotificationLog, request: HttpRequest) -> HttpResponse:
         """Authorize.Net shows this page to the customer: back to the shop, no secrets."""
         try:
-            reference = self.parse_notification(log).get("x_invoice_num") or None
+            fields = self.parse_notification(log)
         except MalformedNotification:
-            reference = None
-        return self.back_to_shop(self.absolute_url("return", request, reference), delay=0)
+            fields = {}
+        reference = fields.get("x_invoice_num") or None
+        url = self.absolute_url("return", request, reference)
+        return self.back_to_shop(url, delay=0, reported=self.reported_status(fields))

@@ -107,9 +107,11 @@ class GlobalPaymentsIntegration(Integration):
     def acknowledge(self, log: NotificationLog, request: HttpRequest) -> HttpResponse:
         """The HPP shows this page to the customer: a link (and refresh) back to the shop."""
         try:
-            order = global_payments.parse_order_id(self.parse_notification(log)["ORDER_ID"])
+            fields = self.parse_notification(log)
         except MalformedNotification:
-            order = None
+            return self.back_to_shop(None)
+        order = global_payments.parse_order_id(fields["ORDER_ID"])
         if order is None:
             return self.back_to_shop(None)
-        return self.back_to_shop(self.absolute_url("return", request, order.reference))
+        url = self.absolute_url("return", request, order.reference)
+        return self.back_to_shop(url, reported=self.reported_status(fields))

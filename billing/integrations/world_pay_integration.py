@@ -100,6 +100,7 @@ class WorldPayIntegration(Integration):
             fields = self.parse_notification(log)
         except MalformedNotification:
             return self.back_to_shop(None)
-        cancelled = world_pay.STATUS_MAP.get(fields["transStatus"].strip().upper())
-        page = "cancel" if cancelled is Status.CANCELLED else "return"
-        return self.back_to_shop(self.absolute_url(page, request, fields["cartId"]))
+        reported = self.reported_status(fields)
+        page = "cancel" if reported is Status.CANCELLED else "return"
+        url = self.absolute_url(page, request, fields["cartId"])
+        return self.back_to_shop(url, reported=reported)
