@@ -246,8 +246,13 @@ def _decide(payment: Payment, n: Notification, problems: list[str]) -> str | tup
     """The payment's next state, or the outcome when nothing is to be recorded."""
     old = payment.status
     if problems:
-        # A pending payment waits for a person; a settled one keeps its state.
-        return PaymentStatus.REVIEW if old == PaymentStatus.PENDING else old
+        # A pending payment waits for a person, as does a failed or cancelled one that
+        # the gateway now says was paid after all (money may have arrived); a paid,
+        # refunded or reversed payment keeps its state (review_reason says why).
+        unpaid = old in (PaymentStatus.FAILED, PaymentStatus.CANCELLED)
+        if old == PaymentStatus.PENDING or (unpaid and n.status is Status.PAID):
+            return PaymentStatus.REVIEW
+        return old
     if n.status in ALLOWED[old]:
         return RESULTING_STATE.get(n.status, n.status)
     if PaymentEvent.objects.filter(payment=payment, event_key=n.event_key).exists():

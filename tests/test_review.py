@@ -207,3 +207,20 @@ def test_an_unverified_notification_keeps_the_order_it_claims(
     assert log.outcome == Outcome.REJECTED and log.reference == ""
     page = admin_client.get("/admin/billing/notificationlog/?q=ORDER-7").content.decode()
     assert "ORDER-7 (unverified)" in page
+
+
+def test_money_reported_after_a_failure_is_held_for_a_person(
+    settings: Any, fake_paypal: Any
+) -> None:
+    """Failed, then an authentic Completed for another amount: a person must look at it."""
+    settings.MERCHANT_SETTINGS = {"pay_pal": {"RECEIVER_EMAIL": "shop@example.com"}}
+    get_integration("pay_pal", {"invoice": "ORDER-1", "amount": "12.00"}).generate_form()
+    denied = fake_paypal.send(ipn_body(amount=Decimal("12.00"), status="Denied"))
+    Client().post("/billing/pay_pal/notify/", denied, content_type=FORM)
+    assert Payment.objects.get().status == PaymentStatus.FAILED
+    paid = fake_paypal.send(ipn_body(amount=Decimal("11.00"), transaction_id="T-2"))
+    Client().post("/billing/pay_pal/notify/", paid, content_type=FORM)
+    payment = Payment.objects.get()
+    assert payment.status == PaymentStatus.REVIEW and "11.00" in payment.review_reason
+    review.accept(payment, by="ann")
+    assert Payment.objects.get().transaction_id == "T-2"
