@@ -158,3 +158,48 @@ def _shown(url: str) -> str:
         return "an invalid URL"
     netloc = parts.netloc.rpartition("@")[2]
     return parts._replace(netloc=netloc).geturl()
+
+
+def unreachable_by_gateways(url: str) -> str:
+    """Why a gateway's servers could not reach ``url`` ("" when they may)."""
+    reason = not_a_live_gateway(url)
+    return reason if reason in ("a local host", "a local or private address", "no host") else ""
+
+
+@register("billing")
+def check_operations(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """What a deployment must add for nothing to wait: a worker for retries, a public URL."""
+    from .tasks import can_defer
+
+    messages: list[CheckMessage] = []
+    real: list[Integration] = []  # integrations that talk to the gateway itself
+    for slug in conf.merchant_settings():
+        try:
+            integration = integration_class(slug)()
+        except BillingError:
+            continue  # E001 says so
+        if not (conf.sandbox_enabled() and integration.test_mode):
+            real.append(integration)
+    if any(not integration.test_mode for integration in real) and not can_defer():
+        messages.append(
+            Warning(
+                "notifications are processed by a task backend that cannot defer: retries "
+                "and recovery of interrupted notifications run only when billing gets traffic",
+                hint="Run a worker backend (e.g. django-tasks-db's db_worker) or schedule "
+                "`manage.py billing_process --stale` every few minutes.",
+                id="billing.W003",
+            )
+        )
+    site = conf.site_url()
+    reason = unreachable_by_gateways(site) if site else ""
+    if real and reason:
+        names = ", ".join(integration.display_name for integration in real)
+        messages.append(
+            Warning(
+                f"BILLING_SITE_URL is {reason}, which {names} cannot reach: their "
+                "notifications will never arrive",
+                hint="Use the shop's public origin, or turn the sandbox on while developing.",
+                id="billing.W004",
+            )
+        )
+    return messages

@@ -123,7 +123,10 @@ def test_the_integrations_own_test_url_is_an_error(live: Any, slug: str, url: st
     assert len(errors) == 1 and slug in errors[0].msg and "test URL" in errors[0].msg
 
 
-def test_the_real_live_urls_of_every_gateway_pass(live: Any) -> None:
+def test_the_real_live_urls_of_every_gateway_pass(live: Any, settings: Any) -> None:
+    from tests.test_tasks import DUMMY
+
+    settings.TASKS = {"default": {"BACKEND": DUMMY}}  # a worker backend: no W003 either
     assert run_checks(tags=["billing"]) == []
 
 
@@ -174,3 +177,28 @@ def test_no_warning_when_the_host_is_not_the_requests_choice(
     if not configured:
         shop.MERCHANT_SETTINGS = {}
     assert found("billing.W001") == []
+
+
+def test_a_live_shop_without_a_deferring_backend_is_told_what_to_run(settings: Any) -> None:
+    from billing.checks import check_operations
+
+    settings.BILLING_SITE_URL = "https://shop.example"
+    settings.MERCHANT_SETTINGS = {"pay_pal": {"RECEIVER_EMAIL": "s@example.com"}}
+    assert check_operations() == []  # in test mode: a developer's machine
+    settings.MERCHANT_SETTINGS["pay_pal"]["TEST_MODE"] = False
+    [warning] = check_operations()
+    assert warning.id == "billing.W003" and "billing_process --stale" in warning.hint
+
+
+@pytest.mark.parametrize(
+    "site", ["http://127.0.0.1:8000", "http://localhost:8000", "http://10.1.2.3"]
+)
+def test_a_notify_url_no_gateway_can_reach_is_a_warning(settings: Any, site: str) -> None:
+    from billing.checks import check_operations
+
+    settings.BILLING_SITE_URL = site
+    settings.MERCHANT_SETTINGS = {"pay_pal": {"RECEIVER_EMAIL": "s@example.com"}}
+    [warning] = check_operations()
+    assert warning.id == "billing.W004" and "PayPal" in warning.msg
+    settings.BILLING_SANDBOX = True  # the local stand-ins can reach it
+    assert check_operations() == []
