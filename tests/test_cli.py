@@ -287,3 +287,9 @@ def test_list_says_which_integrations_use_the_sandbox(capsys: Any, settings: Any
     rows = {line.split()[0]: line for line in out.splitlines() if line[:1].islower()}
     assert " sandbox " in rows["pay_pal"]
     assert " live " in rows["world_pay"] and "sandbox" not in rows["world_pay"]
+
+
+def test_list_warns_when_gateways_cannot_reach_the_shop(capsys: Any, settings: Any) -> None:
+    settings.BILLING_SITE_URL = "http://127.0.0.1:8000"
+    code, out = run(capsys, "list")
+    assert "a real gateway cannot send notifications there" in out

@@ -47,6 +47,16 @@ def list_integrations(args: argparse.Namespace, printer: Printer) -> int:
     printer.line("  mode: sandbox = the local stand-in is in use; test/live = the gateway's own")
     for slug, message in problems:
         printer.mark("bad", f"{slug}: {message}")
+    from ..checks import unreachable_by_gateways
+
+    site = conf.site_url()
+    real = [r for r in rows if r[1] == ("configured", "ok") and r[2] != ("sandbox", "info")]
+    if site and unreachable_by_gateways(site) and real:
+        printer.mark(
+            "warn",
+            f"BILLING_SITE_URL {site} is {unreachable_by_gateways(site)}: a real gateway "
+            "cannot send notifications there",
+        )
     if sandbox:
         printer.mark(
             "info",
