@@ -552,3 +552,18 @@ def test_secret_settings_are_declared() -> None:
     from billing.integrations.pay_pal_integration import PayPalIntegration
 
     assert {"PDT_TOKEN", "PRIVATE_KEY"} <= set(PayPalIntegration.secret_settings)
+
+
+def test_pdt_reads_tx_from_a_posted_return(settings: Any, fake_paypal: Any) -> None:
+    """rm=2: PayPal may bring the customer back by POST, tx in the body, not the query."""
+    settings.MERCHANT_SETTINGS = {
+        "pay_pal": {"RECEIVER_EMAIL": "shop@example.com", "PDT_TOKEN": "id-token"}
+    }
+    get_integration("pay_pal", {"invoice": "ORDER-1", "amount": "10.00"}).generate_form()
+    fake_paypal.pdt["61E67681CH3238416"] = ipn_body()
+    Client().post(
+        "/billing/pay_pal/return/",
+        "tx=61E67681CH3238416&st=Completed",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert Payment.objects.get().status == PaymentStatus.PAID

@@ -130,7 +130,7 @@ class PayPalIntegration(Integration):
         this shop call PayPal at will. The IPN still comes either way.
         """
         token = self.settings.get("PDT_TOKEN")
-        tx = parse_qs(log.query_string).get("tx", [""])[0]
+        tx = _return_transaction(log)
         if not token or not _TRANSACTION_ID.fullmatch(tx) or self._pdt_known(tx, log):
             return
         log.transaction_id = tx  # marks the attempt
@@ -157,3 +157,13 @@ class PayPalIntegration(Integration):
             logs.filter(kind="pdt").exists()
             or logs.filter(kind="return", received_at__gte=recent).exclude(pk=log.pk).exists()
         )
+
+
+def _return_transaction(log: NotificationLog) -> str:
+    """PDT's ``tx``: on the return URL's query; with ``rm=2`` PayPal may post the payment
+    variables instead, so the body's ``tx`` or ``txn_id`` counts too."""
+    found = parse_qs(log.query_string).get("tx", [""])[0]
+    if found or log.method != "POST":
+        return found
+    posted = parse_qs(bytes(log.body).decode("latin-1"))
+    return (posted.get("tx") or posted.get("txn_id") or [""])[0]
