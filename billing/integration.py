@@ -1,13 +1,13 @@
 """The off-site Integration base class: the seed's API over a protocol module."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import httpx
-from django.core import signing
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
@@ -18,6 +18,7 @@ from . import conf
 # IntegrationModuleNotFound is imported from here by the seed's users.
 from .exceptions import IntegrationModuleNotFound, IntegrationNotConfigured, PaymentConflict
 from .http import get_client
+from .links import reference_signer
 from .models import NotificationLog, Payment, PaymentStatus
 from .money import currency_code, exact_amount
 from .protocols.base import Notification, Status, Verification
@@ -41,9 +42,15 @@ class PaymentTerms:
     receiver: str
 
 
-def reference_signer(slug: str) -> signing.Signer:
-    """Signs the ``ref`` of return and cancel URLs (keyed by SECRET_KEY, per integration)."""
-    return signing.Signer(salt=f"billing.return.{slug}")
+# (integration slug, endpoint key) -> the local stand-in's URL. The sandbox app registers
+# it when it is ready, so the core never imports the sandbox.
+EndpointResolver = Callable[[str, str], str]
+_sandbox_resolver: EndpointResolver | None = None
+
+
+def register_sandbox(resolver: EndpointResolver | None) -> None:
+    global _sandbox_resolver
+    _sandbox_resolver = resolver
 
 
 _BACK_TO_SHOP = {
@@ -125,9 +132,11 @@ class Integration:
             return str(self.settings[key])
         # Never for a live integration, whatever the settings say (checks also refuse it).
         if conf.sandbox_enabled() and self.test_mode:
-            from .sandbox.endpoints import sandbox_endpoint
-
-            return sandbox_endpoint(self.slug, key)
+            if _sandbox_resolver is None:
+                raise ImproperlyConfigured(
+                    'BILLING_SANDBOX is on but "billing.sandbox" is not in INSTALLED_APPS'
+                )
+            return _sandbox_resolver(self.slug, key)
         live, test = self.endpoints[key]
         return test if self.test_mode else live
 

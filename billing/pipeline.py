@@ -9,8 +9,11 @@ raises rolls both back, and the notification is retried like any transient failu
 so the payment and the shop never disagree.
 """
 
+from __future__ import annotations
+
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db import (
     DatabaseError,
@@ -31,7 +34,6 @@ from .exceptions import (
     ReceiverFailed,
     VerificationUnavailable,
 )
-from .integration import Integration
 from .models import (
     NotificationLog,
     Outcome,
@@ -49,6 +51,9 @@ from .signals import (
     transaction_was_successful,
     transaction_was_unsuccessful,
 )
+
+if TYPE_CHECKING:
+    from .integration import Integration
 
 logger = logging.getLogger("billing.pipeline")
 

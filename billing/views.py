@@ -1,9 +1,11 @@
 """The notify, return and cancel views shared by every integration."""
 
+from __future__ import annotations
+
 import logging
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from django.core import signing
 from django.db import DatabaseError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -11,10 +13,13 @@ from django.views.decorators.csrf import csrf_exempt
 
 from . import capture
 from .exceptions import BillingError, MalformedNotification
-from .integration import Integration, reference_signer
+from .links import signed_reference
 from .models import NotificationLog, Outcome, Payment
 from .registry import get_integration
 from .tasks import enqueue, tick_from_request
+
+if TYPE_CHECKING:
+    from .integration import Integration
 
 logger = logging.getLogger("billing.views")
 
@@ -100,9 +105,7 @@ def _payment_for(gateway: Integration, request: HttpRequest) -> Payment | None:
     signature = request.GET.get("sig", "")
     if not reference or not signature:
         return None
-    try:  # constant-time comparison inside unsign
-        reference_signer(gateway.slug).unsign(f"{reference}{signing.Signer().sep}{signature}")
-    except signing.BadSignature:
+    if not signed_reference(gateway.slug, reference, signature):
         return None
     return Payment.objects.filter(integration=gateway.slug, reference=reference).first()
 

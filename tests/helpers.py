@@ -44,7 +44,7 @@ def outcomes(**filters: Any) -> list[str]:
 
 def signed_ref(slug: str, reference: str = "ORDER-1", *, html: bool = False) -> str:
     """The query billing puts on return and cancel URLs: ``ref=...&sig=...``."""
-    from billing.integration import reference_signer
+    from billing.links import reference_signer
 
     query = f"ref={reference}&sig={reference_signer(slug).signature(reference)}"
     return query.replace("&", "&amp;") if html else query

@@ -8,3 +8,9 @@ class SandboxConfig(AppConfig):
     label = "billing_sandbox"
     verbose_name = "Billing sandbox"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from ..integration import register_sandbox
+        from .endpoints import sandbox_endpoint
+
+        register_sandbox(sandbox_endpoint)

@@ -20,7 +20,6 @@ from typing import Any
 from django.http import (
     HttpRequest,
     HttpResponse,
-    HttpResponseNotFound,
     HttpResponseRedirect,
 )
 from django.shortcuts import get_object_or_404, render
@@ -30,11 +29,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from .. import conf
-from ..exceptions import BillingError
-from ..registry import integration_class
 from .delivery import Attempt, deliver, deliver_later
 from .gateways import get_stand_in, stand_ins
 from .gateways.base import APPROVED, CANCELLED, DECLINED, FormRejected, Message, Order, StandIn
+from .guard import not_enabled, serves
 from .models import Checkout, SentNotification
 from .origins import is_shop_url, shop_links, shop_url
 
@@ -52,32 +50,6 @@ MAX_DELAY_SECONDS = 120
 _AMOUNT = re.compile(r"^\d{1,12}(\.\d{1,6})?$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TRANSACTION_ID = re.compile(r"^[!-~]{1,64}$")  # it goes back in a response header
-
-
-def enabled() -> bool:
-    """The sandbox switched on, where it may be: with DEBUG (as the settings file says it,
-    so a development project's own test suite may use it too)."""
-    return conf.configured_debug() and conf.sandbox_enabled()
-
-
-def serves(slug: str) -> bool:
-    """Whether the sandbox may play this gateway now: it is on, and the shop's integration
-    is configured and in test mode. Per request, because the stand-ins sign with that
-    integration's secrets: a live one must never get a notification the shop believes."""
-    if not enabled():
-        return False
-    try:
-        return bool(integration_class(slug)().test_mode)
-    except BillingError:  # unknown, not configured or incomplete: nothing to play
-        return False
-
-
-def not_enabled() -> HttpResponse:
-    return HttpResponseNotFound(
-        b"The billing sandbox is off (DEBUG, BILLING_SANDBOX, or this integration is not in "
-        b"test mode).\n",
-        content_type="text/plain",
-    )
 
 
 def sandbox_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

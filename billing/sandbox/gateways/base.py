@@ -20,6 +20,8 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern
 from django.views.decorators.csrf import csrf_exempt
 
+from .. import guard
+
 
 @dataclass(frozen=True)
 class Item:
@@ -206,7 +208,7 @@ def gateway_view(
     view: Callable[[HttpRequest], HttpResponse],
 ) -> Callable[[HttpRequest], HttpResponse]:
     """A gateway's own entry point: posted to from the shop's pages, so CSRF-exempt, and
-    404 unless the sandbox serves this gateway's integration (``views.serves``), checked
+    404 unless the sandbox serves this gateway's integration (``guard.serves``), checked
     on every request."""
     # Each stand-in lives in gateways/<slug>.py (stand_ins() insists), so the module
     # names the integration whose settings decide.
@@ -215,8 +217,6 @@ def gateway_view(
     @csrf_exempt
     @wraps(view)
     def wrapper(request: HttpRequest) -> HttpResponse:
-        from .. import views  # the database side, imported only when a request comes
-
-        return view(request) if views.serves(slug) else views.not_enabled()
+        return view(request) if guard.serves(slug) else guard.not_enabled()
 
     return wrapper
