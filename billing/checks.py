@@ -203,3 +203,20 @@ def check_operations(app_configs: Any = None, **kwargs: Any) -> list[CheckMessag
             )
         )
     return messages
+
+
+@register(Tags.security, "billing")
+def check_dummy(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The dummy gateway takes no money: it exists to be copied, and only ever in test mode."""
+    if "dummy" not in conf.merchant_settings():
+        return []
+    configured = conf.merchant_settings()["dummy"] or {}
+    if _test_mode(None, configured):
+        return []
+    return [
+        Error(
+            "the dummy gateway is configured in live mode",
+            hint="It is a template for new integrations; remove it or keep it in test mode.",
+            id="billing.E006",
+        )
+    ]
