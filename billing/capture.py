@@ -7,7 +7,7 @@ from urllib.parse import quote
 from django.http import HttpRequest
 
 from . import conf
-from .models import NotificationLog
+from .models import NotificationLog, clipped
 
 REDACTED = "[redacted]"
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-csrftoken"})
@@ -18,12 +18,6 @@ _SECRET_SUFFIXES = ("signature", "-sig", "-pw")
 _MIN_BIGINT, _MAX_BIGINT = -(2**63), 2**63 - 1
 # PostgreSQL text and jsonb cannot hold NUL; a URL may carry it percent-encoded.
 _NUL = "\x00"
-
-
-def _max_length(field: str) -> int:
-    length = getattr(NotificationLog._meta.get_field(field), "max_length", None)
-    assert isinstance(length, int)
-    return length
 
 
 def _escape_nul(text: str) -> str:
@@ -115,14 +109,14 @@ def store(
     if declared is not None and not _MIN_BIGINT <= declared <= _MAX_BIGINT:
         declared = None  # a bogus header must not stop the request from being stored
     return NotificationLog.objects.create(
-        integration=integration[: _max_length("integration")],
+        integration=clipped(NotificationLog, "integration", integration),
         kind=kind,
-        method=_escape_nul(request.method or "")[: _max_length("method")],
+        method=clipped(NotificationLog, "method", _escape_nul(request.method or "")),
         path=_url_text(request.path),
         query_string=_url_text(query),
-        content_type=_escape_nul(request.META.get("CONTENT_TYPE", ""))[
-            : _max_length("content_type")
-        ],
+        content_type=clipped(
+            NotificationLog, "content_type", _escape_nul(request.META.get("CONTENT_TYPE", ""))
+        ),
         headers=redact_headers(request, keep_headers),
         body=body,
         declared_length=declared,

@@ -17,10 +17,6 @@ class MalformedNotification(BillingError, ValueError):
     """A notification body that cannot be parsed; answered with HTTP 400."""
 
 
-class NotificationTooLarge(MalformedNotification):
-    """A notification body over the size limit; answered with HTTP 413."""
-
-
 class VerificationUnavailable(BillingError):
     """The gateway could not be asked whether a notification is authentic."""
 

@@ -7,6 +7,12 @@ from .money import format_amount
 from .protocols.base import Status, Verification
 
 
+def clipped(model: type[models.Model], field: str, value: str) -> str:
+    """``value`` cut to the column's length, read from the field itself."""
+    length = getattr(model._meta.get_field(field), "max_length", None)
+    return value[:length] if isinstance(length, int) else value
+
+
 class PaymentStatus(models.TextChoices):
     PENDING = Status.PENDING.value, _("pending")
     PAID = Status.PAID.value, _("paid")

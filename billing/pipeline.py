@@ -42,6 +42,7 @@ from .models import (
     PaymentStatus,
     ProcessingAttempt,
     Verdict,
+    clipped,
 )
 from .money import format_amount
 from .protocols.base import Notification, Status, Verification
@@ -127,7 +128,8 @@ def _process(log: NotificationLog) -> str:
     try:
         integration = get_integration(log.integration)
         fields = integration.parse_notification(log)
-        log.claimed_reference = integration.claimed_reference(fields).replace("\x00", "\\x00")[:127]
+        claimed = integration.claimed_reference(fields).replace("\x00", "\\x00")
+        log.claimed_reference = clipped(NotificationLog, "claimed_reference", claimed)
         try:
             verdict = integration.verify(log, fields)
         except VerificationUnavailable as exc:
@@ -138,8 +140,8 @@ def _process(log: NotificationLog) -> str:
             return _finish(log, Outcome.REJECTED, "the gateway did not confirm this notification")
         notification = integration.to_notification(fields)
         _check_storable(notification)
-        log.reference = notification.reference[:127]
-        log.transaction_id = notification.transaction_id[:127]
+        log.reference = clipped(NotificationLog, "reference", notification.reference)
+        log.transaction_id = clipped(NotificationLog, "transaction_id", notification.transaction_id)
         return _apply_and_finish(integration, notification, log)
     except (*TRANSIENT, ReceiverFailed):
         raise
@@ -230,7 +232,7 @@ def apply(integration: Integration, n: Notification, log: NotificationLog) -> tu
         first_paid = new == PaymentStatus.PAID and payment.paid_at is None
         payment.status = new
         if new == PaymentStatus.PAID:
-            payment.transaction_id = n.transaction_id[:127]
+            payment.transaction_id = clipped(Payment, "transaction_id", n.transaction_id)
             payment.paid_at = payment.paid_at or timezone.now()
         payment.save(update_fields=["status", "transaction_id", "paid_at", "updated_at"])
         emit(integration, payment, old, n, first_paid=first_paid)

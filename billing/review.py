@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .exceptions import BillingError, ReviewError
-from .models import NotificationLog, Payment, PaymentEvent, PaymentStatus
+from .models import NotificationLog, Payment, PaymentEvent, PaymentStatus, clipped
 from .pipeline import emit
 from .protocols.base import Notification
 from .registry import get_integration
@@ -53,7 +53,7 @@ def add_note(payment: Payment, *, by: str, note: str) -> PaymentEvent:
             event_key=f"review:note:{count + 1}",
             from_status=locked.status,
             to_status=locked.status,
-            actor=by[:150],
+            actor=clipped(PaymentEvent, "actor", by),
             note=note,
         )
 
@@ -79,13 +79,15 @@ def _decide(payment: Payment, new: str, *, by: str, note: str) -> PaymentEvent:
                 from_status=locked.status,
                 to_status=new,
                 notification=log,
-                actor=by[:150],
+                actor=clipped(PaymentEvent, "actor", by),
                 note=note,
             )
             first_paid = new == PaymentStatus.PAID and locked.paid_at is None
             locked.status = new
             if new == PaymentStatus.PAID:
-                locked.transaction_id = notification.transaction_id[:127]
+                locked.transaction_id = clipped(
+                    Payment, "transaction_id", notification.transaction_id
+                )
                 locked.paid_at = locked.paid_at or timezone.now()
             locked.save(update_fields=["status", "transaction_id", "paid_at", "updated_at"])
             emit(integration, locked, PaymentStatus.REVIEW, notification, first_paid=first_paid)
