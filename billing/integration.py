@@ -8,19 +8,17 @@ from urllib.parse import urlencode
 
 import httpx
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 
-from . import conf
+from . import conf, ledger
 
 # IntegrationModuleNotFound is imported from here by the seed's users.
-from .exceptions import IntegrationModuleNotFound, IntegrationNotConfigured, PaymentConflict
+from .exceptions import IntegrationModuleNotFound, IntegrationNotConfigured
 from .http import get_client
 from .links import reference_signer
-from .models import NotificationLog, Payment, PaymentStatus
-from .money import currency_code, exact_amount
+from .models import NotificationLog, Payment
 from .protocols.base import Notification, Status, Verification
 from .receivers import same_account
 
@@ -248,37 +246,7 @@ class Integration:
         return final_fields
 
     def record_payment(self, terms: PaymentTerms) -> Payment:
-        """Record what the form asks for. The terms must be exact: an unknown currency or
-        an amount finer than the currency's minor unit is refused, never rounded."""
-        currency = currency_code(terms.currency)
-        values = {
-            "amount": exact_amount(terms.amount, currency),
-            "currency": currency,
-            "receiver": terms.receiver,
-            "test": self.test_mode,
-        }
-        # A new reference is one INSERT; only a repeated one pays for the lock.
-        try:
-            with transaction.atomic():
-                return Payment.objects.create(
-                    integration=self.slug, reference=terms.reference, **values
-                )
-        except IntegrityError:
-            pass
-        with transaction.atomic():
-            payment = Payment.objects.select_for_update().get(
-                integration=self.slug, reference=terms.reference
-            )
-            if all(getattr(payment, k) == v for k, v in values.items()):
-                return payment
-            if payment.status != PaymentStatus.PENDING:
-                raise PaymentConflict(
-                    f"payment {terms.reference} is {payment.status}; its terms cannot change"
-                )
-            for key, value in values.items():
-                setattr(payment, key, value)
-            payment.save(update_fields=[*values, "updated_at"])
-            return payment
+        return ledger.record_payment(self.slug, terms, test=self.test_mode)
 
     # -- hooks each integration implements ---------------------------------------------
 

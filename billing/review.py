@@ -12,8 +12,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .exceptions import BillingError, ReviewError
+from .ledger import emit
 from .models import NotificationLog, Payment, PaymentEvent, PaymentStatus, clipped
-from .pipeline import emit
 from .protocols.base import Notification
 from .registry import get_integration
 
