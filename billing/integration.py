@@ -1,7 +1,6 @@
 """The off-site Integration base class: the seed's API over a protocol module."""
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
 from urllib.parse import urlencode
@@ -19,7 +18,7 @@ from .exceptions import IntegrationModuleNotFound, IntegrationNotConfigured
 from .http import get_client
 from .links import reference_signer
 from .models import NotificationLog, Payment
-from .protocols.base import Notification, Status, Verification
+from .protocols.base import Notification, PaymentTerms, Status, Verification
 from .receivers import same_account
 
 __all__ = [
@@ -28,16 +27,6 @@ __all__ = [
     "IntegrationNotConfigured",
     "PaymentTerms",
 ]
-
-
-@dataclass(frozen=True)
-class PaymentTerms:
-    """What the shop asks for; every notification is bound against these."""
-
-    reference: str
-    amount: Decimal
-    currency: str
-    receiver: str
 
 
 # (integration slug, endpoint key) -> the local stand-in's URL. The sandbox app registers

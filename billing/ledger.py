@@ -17,7 +17,7 @@ from django.utils import timezone
 from .exceptions import PaymentConflict, ReceiverFailed
 from .models import NotificationLog, Outcome, Payment, PaymentEvent, PaymentStatus, clipped
 from .money import currency_code, exact_amount, format_amount
-from .protocols.base import Notification, Status
+from .protocols.base import Notification, PaymentTerms, Status
 from .signals import (
     payment_status_changed,
     transaction_was_successful,
@@ -25,7 +25,7 @@ from .signals import (
 )
 
 if TYPE_CHECKING:
-    from .integration import Integration, PaymentTerms
+    from .integration import Integration
 
 # Which states a gateway may move a payment to. REVIEW leaves only by a person.
 ALLOWED: dict[str, frozenset[str]] = {

@@ -34,6 +34,16 @@ class Status(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class PaymentTerms:
+    """What the shop asks for; every notification is bound against these."""
+
+    reference: str
+    amount: Decimal
+    currency: str
+    receiver: str
+
+
+@dataclass(frozen=True)
 class Notification:
     """What an authentic gateway message says, in the library's vocabulary."""
 
