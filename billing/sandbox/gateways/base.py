@@ -135,7 +135,8 @@ class StandIn:
 # -- what several gateways do alike ------------------------------------------------------------
 
 # ISO 4217 exponents other than 2: the decimals of an amount in major units, or the
-# power of ten of one in minor units.
+# power of ten of one in minor units. The sandbox keeps its own table on purpose (not
+# billing.money's): it is the gateway's side, and must be able to disagree with the shop.
 EXPONENTS = {
     **dict.fromkeys("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX VND VUV XAF XOF XPF".split(), 0),
     **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
