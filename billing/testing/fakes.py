@@ -71,6 +71,12 @@ class FakePayPal:
 
     # -- as a context manager ------------------------------------------------------------
 
+    @property
+    def installed(self) -> bool:
+        """Whether billing's outbound HTTP comes here now (entered, and not overridden
+        by another client since)."""
+        return bool(self._saved) and http._client is self._saved[-1][1]
+
     def install(self) -> None:
         """Route billing's outbound HTTP here, remembering the client it replaces."""
         previous = http._client

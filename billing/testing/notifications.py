@@ -10,8 +10,9 @@ responses, the ``NotificationLog`` rows with their outcome, and the signals sent
 Nothing here needs pytest, ``BILLING_SANDBOX``, DEBUG or the ``billing.sandbox`` app: the
 stand-ins read the account they play from the shop's ``MERCHANT_SETTINGS`` and refuse
 only a live integration. PayPal's notifications are confirmed by postback; ``notify``
-vouches for the body with a ``FakePayPal`` (the innermost one entered, or one entered
-for the call), so the postback answers VERIFIED without a network.
+vouches for the body with a ``FakePayPal`` (the one given, else the innermost one
+entered, else a new one entered for the call), so the postback answers VERIFIED without
+a network.
 """
 
 import dataclasses
@@ -164,15 +165,14 @@ def _check_shop(slug: str) -> None:
         )
 
 
-def _receiver(slug: str, stand_in: StandIn, given: str | None) -> str:
-    if given:
-        return given
+def _receiver(slug: str, stand_in: StandIn) -> str:
+    """The shop's own account, which the stand-in plays."""
     configured = conf.integration_settings(slug) or {}
     value = configured.get(stand_in.receiver_setting)
     if not value:
         raise NotifyError(
             f"MERCHANT_SETTINGS[{slug!r}] has no {stand_in.receiver_setting}: it names the "
-            "account the notification is for (or pass receiver=...)"
+            "account the notification is for"
         )
     return str(value)
 
@@ -219,7 +219,6 @@ def build_notification(
     charged: Decimal | str | None = None,
     forged: bool = False,
     transaction_id: str | None = None,
-    receiver: str | None = None,
 ) -> Message:
     """The notification the gateway would send for these terms, untampered.
 
@@ -236,12 +235,16 @@ def build_notification(
             f"status={status!r}: {stand_in.display_name}'s stand-in sends "
             f"{', '.join(statuses(slug))}"
         )
-    account = _receiver(slug, stand_in, receiver)
+    account = _receiver(slug, stand_in)
     wire = WIRE_REFERENCES.get(slug)
-    on_the_wire = reference
+    on_the_wire, form_amount = reference, asked
     if wire is not None:
+        # The reference on the wire carries the amount, signed (Global Payments' ORDER_ID,
+        # as the shop's form puts it): the gateway charges what its form said, so another
+        # amount, authentic, is the answer to a form for that amount (an older attempt).
+        form_amount = reported
         try:
-            on_the_wire = wire(reference, asked, currency)
+            on_the_wire = wire(reference, reported, currency)
         except BillingError as exc:
             raise NotifyError(f"reference={reference!r}: {exc}") from None
     with ExitStack() as stack:
@@ -249,7 +252,7 @@ def build_notification(
             stack.enter_context(_forged_secrets(slug))
         try:
             form = stand_in.form_for(
-                reference=on_the_wire, amount=asked, currency=currency, receiver=account
+                reference=on_the_wire, amount=form_amount, currency=currency, receiver=account
             )
             message = stand_in.notification(
                 form, status=status, amount=reported, transaction_id=transaction_id
@@ -310,7 +313,6 @@ def notify(
     forged: bool = False,
     twice: bool = False,
     transaction_id: str | None = None,
-    receiver: str | None = None,
     method: str | None = None,
     url: str | None = None,
     fake: FakePayPal | None = None,
@@ -326,15 +328,16 @@ def notify(
     - ``forged``: made by someone who does not know the shop's secrets (PayPal: a body
       PayPal never sent);
     - ``twice``: the same bytes delivered twice, as a gateway repeats itself;
-    - ``receiver``: another merchant account than the shop's; ``transaction_id``: the
-      gateway's id (default: a new one); ``method``: ``"GET"`` or ``"POST"`` instead of
-      the gateway's way; ``url``: the notify URL if not ``billing:notify``;
-    - ``fake``: the ``FakePayPal`` to vouch with (default: the innermost entered, else
-      one entered for this call).
+    - ``transaction_id``: the gateway's id (default: a new one); ``method``: ``"GET"``
+      or ``"POST"`` instead of the gateway's way; ``url``: the notify URL if not
+      ``billing:notify``;
+    - ``fake``: the ``FakePayPal`` to vouch with (default: the innermost entered, else a
+      new one); one not entered is entered for this call.
 
     Processing runs inside the request with Django's immediate Tasks backend, so the
     result's logs carry the outcome and ``signals`` what was sent.
     """
+    stand_in = _stand_in(slug)
     if amount is None or currency is None:
         payment = Payment.objects.filter(integration=slug, reference=reference).first()
         if payment is None:
@@ -345,7 +348,6 @@ def notify(
             )
         amount = payment.amount if amount is None else amount
         currency = payment.currency if currency is None else currency
-    stand_in = _stand_in(slug)
     message = build_notification(
         slug,
         reference=reference,
@@ -355,15 +357,14 @@ def notify(
         charged=charged,
         forged=forged,
         transaction_id=transaction_id,
-        receiver=receiver,
     )
     target = url or reverse("billing:notify", kwargs={"integration": slug})
     result = Notified(slug=slug, reference=reference, message=message)
     with ExitStack() as stack:
         if stand_in.verified_by == "postback":
-            vouching = fake or active_fake(slug)
-            if vouching is None:
-                vouching = stack.enter_context(POSTBACK_FAKES[slug]())
+            vouching = fake or active_fake(slug) or POSTBACK_FAKES[slug]()
+            if not vouching.installed:  # answering the postback for this call only
+                stack.enter_context(vouching)
             if not forged:
                 vouching.send(message.body, message.transaction_id)
         if tamper:
