@@ -293,3 +293,13 @@ def test_list_warns_when_gateways_cannot_reach_the_shop(capsys: Any, settings: A
     settings.BILLING_SITE_URL = "http://127.0.0.1:8000"
     code, out = run(capsys, "list")
     assert "a real gateway cannot send notifications there" in out
+
+
+def test_send_shifted_global_payments_is_held(capsys: Any, gp_shop: str) -> None:
+    """The wire ORDER_ID carries the amount: the shifted report answers a form for it."""
+    code, out = run(
+        capsys, "send", "global_payments", "--to", f"{gp_shop}/billing/global_payments/notify/",
+        "--reference", "ORDER-1", "--currency", "EUR", "--shift", "-1.00",
+    )  # fmt: skip
+    assert "held: amount 9.00 instead of 10.00" in out, out
+    assert Payment.objects.get().status == PaymentStatus.REVIEW

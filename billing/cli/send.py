@@ -119,7 +119,9 @@ def send(args: argparse.Namespace, printer: Printer) -> int:
     wire = WIRE_REFERENCES.get(stand_in.slug)
     if wire is not None:
         try:
-            reference = wire(args.reference, amount, args.currency)
+            # The wire reference carries the amount (Global Payments): an authentic report
+            # of another amount answers a form made for that amount.
+            reference = wire(args.reference, charged, args.currency)
         except BillingError as exc:
             printer.mark("bad", f"--reference {args.reference!r}: {exc}")
             return 2

@@ -29,7 +29,7 @@ from django.urls import reverse
 
 from .. import conf
 from ..cli.send import WIRE_REFERENCES
-from ..exceptions import BillingError
+from ..exceptions import BillingError, InvalidData
 from ..models import NotificationLog, Payment
 from ..registry import get_integration, integration_class
 from ..sandbox.gateways import stand_ins
@@ -111,7 +111,7 @@ class Notified:
     def sent(self, name: str) -> list[SignalSent]:
         """The signals of that name, e.g. ``result.sent("transaction_was_successful")``."""
         if name not in SIGNALS:
-            raise ValueError(f"{name!r} is not one of billing's signals ({', '.join(SIGNALS)})")
+            raise InvalidData(f"{name!r} is not one of billing's signals ({', '.join(SIGNALS)})")
         return [signal for signal in self.signals if signal.name == name]
 
 
