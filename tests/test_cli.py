@@ -15,7 +15,7 @@ from billing.__main__ import main
 from billing.models import NotificationLog, Outcome, Payment, PaymentStatus, Verdict
 from billing.sandbox.models import SentNotification
 from tests.helpers import outcomes
-from tests.paypal_data import ipn_body
+from tests.pay_pal_data import ipn_body
 
 
 def run(capsys: Any, *argv: str) -> tuple[int, str]:

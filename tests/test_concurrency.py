@@ -10,7 +10,7 @@ from django.test import Client
 from billing import get_integration
 from billing.models import NotificationLog, Outcome, Payment, PaymentEvent, PaymentStatus
 from billing.signals import transaction_was_successful
-from tests.paypal_data import ipn_body
+from tests.pay_pal_data import ipn_body
 
 THREADS = 16
 DELIVERIES_PER_THREAD = 4

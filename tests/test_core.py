@@ -21,7 +21,7 @@ from billing.exceptions import (
 from billing.integrations.pay_pal_integration import PayPalIntegration
 from billing.models import NotificationLog, Payment, PaymentStatus
 from billing.protocols import pay_pal
-from tests.paypal_data import ipn_body
+from tests.pay_pal_data import ipn_body
 
 pytestmark = pytest.mark.django_db
 

@@ -32,7 +32,7 @@ from billing.protocols.base import parse_form_body
 from billing.sandbox.gateways.authorize_net_dpm import sha2_hash
 from billing.sandbox.gateways.global_payments import two_pass_hash
 from billing.sandbox.gateways.ogone_payments import sha_sign
-from tests.paypal_data import COMPLETED_FIELDS
+from tests.pay_pal_data import COMPLETED_FIELDS
 
 # A body may declare charset=unicode_escape; Python warns about its escapes while decoding.
 pytestmark = pytest.mark.filterwarnings("ignore:invalid escape sequence:DeprecationWarning")

@@ -21,7 +21,7 @@ from billing import capture, get_integration, pipeline, tasks, views
 from billing.models import NotificationLog, Outcome, Payment, PaymentEvent, PaymentStatus
 from billing.protocols.base import Notification, Status
 from billing.signals import payment_status_changed, transaction_was_successful
-from tests.paypal_data import ipn_body
+from tests.pay_pal_data import ipn_body
 
 pytestmark = pytest.mark.django_db
 FORM = "application/x-www-form-urlencoded"

@@ -16,7 +16,7 @@ from billing.protocols import pay_pal
 from billing.protocols.base import Status
 from billing.testing.conformance import Delivery, IntegrationConformance
 from tests.helpers import poster, use_account
-from tests.paypal_data import STATUS_NAMES, ipn_body
+from tests.pay_pal_data import STATUS_NAMES, ipn_body
 
 NOTIFY = "/billing/pay_pal/notify/"
 

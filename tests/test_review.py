@@ -16,7 +16,7 @@ from billing.__main__ import main
 from billing.exceptions import ReviewError
 from billing.models import NotificationLog, Outcome, Payment, PaymentEvent, PaymentStatus
 from billing.signals import transaction_was_successful, transaction_was_unsuccessful
-from tests.paypal_data import ipn_body
+from tests.pay_pal_data import ipn_body
 
 pytestmark = pytest.mark.django_db
 FORM = "application/x-www-form-urlencoded"

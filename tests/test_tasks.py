@@ -9,7 +9,7 @@ from django.utils import timezone
 from billing import get_integration
 from billing.models import NotificationLog, Outcome, Payment, PaymentStatus
 from billing.tasks import process_notification, task_backends
-from tests.paypal_data import ipn_body
+from tests.pay_pal_data import ipn_body
 
 try:
     import django.tasks  # noqa: F401
