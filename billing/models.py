@@ -98,9 +98,10 @@ class NotificationLog(models.Model):
     # Set while a worker processes the row; a row whose lease ran out unfinished (the
     # worker was killed) is taken up again by billing.recovery.
     lease_expires_at = models.DateTimeField(null=True, blank=True)
-    # When recovery last queued the row again: it waits a lease before doing so again,
-    # so a long queue is not flooded with copies of the same task.
+    # When recovery last queued the row again, and how often it has: each time it waits
+    # twice as long before the next, so a long queue is not flooded with copies.
     requeued_at = models.DateTimeField(null=True, blank=True)
+    requeues = models.PositiveSmallIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
     # Set when retention removed the payer data (body, headers, query, address).
     pruned_at = models.DateTimeField(null=True, blank=True)

@@ -225,12 +225,15 @@ def _retry_later(log: NotificationLog, reason: str) -> str:
     log.error = reason
     log.next_attempt_at = timezone.now() + timedelta(seconds=delay)
     log.lease_expires_at = None
+    log.requeued_at, log.requeues = None, 0  # a new due time: recovery starts afresh
     log.save(
         update_fields=[
             "outcome",
             "error",
             "next_attempt_at",
             "lease_expires_at",
+            "requeued_at",
+            "requeues",
             "verification",
             "claimed_reference",
         ]

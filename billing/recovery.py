@@ -8,7 +8,7 @@ task layer (``billing.tasks``) queues them again. The ledger makes a second run 
 
 from datetime import datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from . import conf
 from .models import NotificationLog, Outcome, RecoverySchedule
@@ -22,22 +22,43 @@ def _notifications() -> QuerySet[NotificationLog]:
     return NotificationLog.objects.exclude(kind="return")
 
 
-def stale_ids(now: datetime, *, grace: timedelta, limit: int) -> list[int]:
-    """Unfinished rows nobody is working on: forgotten ones, and retries that are due.
+# A row queued again waits lease * 2**requeues before the next time (at most 2**10).
+_MAX_BACKOFF_DOUBLINGS = 10
 
-    ``grace`` is how late a deferred retry may start before it counts as lost.
+
+def stale_ids(now: datetime, *, grace: timedelta, limit: int, backoff: bool = True) -> list[int]:
+    """Unfinished rows nobody is working on.
+
+    - a row a worker claimed whose lease ran out: the worker died; at once;
+    - a row never claimed (lost by the queue, or still waiting in a long one: a queue
+      cannot be asked which) and a retry that is due (``grace``: how late a deferred
+      retry may start): a lease after it was due, then, with ``backoff`` (a queue that
+      may still hold it), after twice as long each time.
     """
     lease = timedelta(seconds=conf.lease_seconds())
-    free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
-    not_just_requeued = Q(requeued_at__isnull=True) | Q(requeued_at__lt=now - lease)
+    abandoned = Q(lease_expires_at__lt=now)
     forgotten = Q(outcome=Outcome.RECEIVED, received_at__lt=now - lease)
     due = Q(outcome=Outcome.RETRY, next_attempt_at__lte=now - grace)
-    rows = _notifications().filter(free, not_just_requeued, forgotten | due).order_by("pk")
-    return list(rows.values_list("pk", flat=True)[:limit])
+    unclaimed = Q(lease_expires_at__isnull=True) & (forgotten | due)
+    rows = _notifications().filter(outcome__in=UNFINISHED).filter(abandoned | unclaimed)
+    found = []
+    for pk, claimed, requeued_at, requeues in rows.order_by("pk").values_list(
+        "pk", "lease_expires_at", "requeued_at", "requeues"
+    ):
+        wait = lease * 2 ** min(requeues, _MAX_BACKOFF_DOUBLINGS)
+        fresh = requeued_at is None or requeued_at < now - wait
+        if claimed is not None or not backoff or fresh:
+            found.append(pk)
+            if len(found) == limit:
+                break
+    return found
 
 
 def mark_requeued(ids: list[int], now: datetime) -> None:
-    NotificationLog.objects.filter(pk__in=ids).update(requeued_at=now)
+    """Queued again: no claim any more, and the next time waits twice as long."""
+    NotificationLog.objects.filter(pk__in=ids).update(
+        requeued_at=now, requeues=F("requeues") + 1, lease_expires_at=None
+    )
 
 
 def unfinished_exist() -> bool:

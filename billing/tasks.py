@@ -70,7 +70,7 @@ def sweep(limit: int) -> int:
     """Queue (or, on the immediate backend, run) stale notifications again."""
     grace = timedelta(seconds=conf.lease_seconds()) if can_defer() else timedelta(0)
     now = timezone.now()
-    ids = recovery.stale_ids(now, grace=grace, limit=limit)
+    ids = recovery.stale_ids(now, grace=grace, limit=limit, backoff=can_defer())
     recovery.mark_requeued(ids, now)
     for log_id in ids:
         enqueue(log_id)

@@ -395,16 +395,48 @@ def test_error_reports_mask_nested_secrets(settings: Any) -> None:
     assert key and "-----pem-x" not in report
 
 
-def test_recovery_queues_a_waiting_row_once_per_lease(shop: Any, monkeypatch: Any) -> None:
-    """A long queue is not flooded: a row recovery re-queued waits a lease before the next."""
+def test_recovery_backs_off_on_a_row_that_may_wait_in_a_long_queue(
+    shop: Any, settings: Any, monkeypatch: Any
+) -> None:
+    """A queue cannot be asked whether it still holds a task: a row is queued again after
+    a lease, then after twice as long each time, so a long queue is not flooded."""
+    from tests.test_tasks import DUMMY, IMMEDIATE
+
     monkeypatch.setattr(views, "enqueue", lambda *a, **k: None)
     notify(shop.send(ipn_body()))
-    _age(NotificationLog.objects.get(), 3600)
+    log = NotificationLog.objects.get()
+    settings.TASKS = {"default": {"BACKEND": IMMEDIATE}, "queue": {"BACKEND": DUMMY}}
+    settings.BILLING_TASK_BACKEND = "queue"
+    settings.BILLING_LEASE_SECONDS = 60
+    _age(log, 61)
     queued: list[int] = []
     monkeypatch.setattr(tasks, "enqueue", lambda log_id, **k: queued.append(log_id))
+
+    def requeued(seconds_ago: float) -> None:
+        past = timezone.now() - timedelta(seconds=seconds_ago)
+        NotificationLog.objects.filter(pk=log.pk).update(requeued_at=past)
+
+    assert tasks.sweep(10) == 1 and tasks.sweep(10) == 0
+    requeued(61)  # a lease ago: the second time waits twice as long
+    assert tasks.sweep(10) == 0
+    requeued(121)
     assert tasks.sweep(10) == 1
-    assert tasks.sweep(10) == 0 and tasks.sweep(10) == 0
-    assert len(queued) == 1
+    requeued(121)  # the third waits four leases
+    assert tasks.sweep(10) == 0
+    assert queued == [log.pk, log.pk]
+
+
+def test_a_row_whose_worker_died_is_queued_again_at_once(shop: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr(views, "enqueue", lambda *a, **k: None)
+    notify(shop.send(ipn_body()))
+    log = NotificationLog.objects.get()
+    just_now = timezone.now() - timedelta(seconds=1)
+    NotificationLog.objects.filter(pk=log.pk).update(
+        lease_expires_at=just_now, requeued_at=just_now, requeues=5
+    )
+    queued: list[int] = []
+    monkeypatch.setattr(tasks, "enqueue", lambda log_id, **k: queued.append(log_id))
+    assert tasks.sweep(10) == 1 and queued == [log.pk]
 
 
 def test_a_queued_copy_of_a_decided_notification_changes_nothing(shop: Any) -> None:
