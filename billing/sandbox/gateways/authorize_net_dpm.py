@@ -181,7 +181,7 @@ def _true(value: str) -> bool:
     return value.strip().upper() in ("TRUE", "T", "YES", "Y", "1", "ON")
 
 
-class AuthorizeNetStandIn(StandIn):
+class AuthorizeNetDpmStandIn(StandIn):
     slug = "authorize_net_dpm"
     display_name = "Authorize.Net"
     endpoints = {"SERVICE_URL": "transact"}
@@ -411,4 +411,4 @@ def transact(request: HttpRequest) -> HttpResponse:
     return views.begin_checkout(request, stand_in, fields)
 
 
-stand_in = AuthorizeNetStandIn()
+stand_in = AuthorizeNetDpmStandIn()

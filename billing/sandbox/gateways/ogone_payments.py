@@ -164,7 +164,7 @@ def post_sale_url(configured: Mapping[str, Any]) -> str:
     return site + relative
 
 
-class OgoneStandIn(StandIn):
+class OgonePaymentsStandIn(StandIn):
     slug = "ogone_payments"
     display_name = "Worldline e-Commerce (Ogone)"
     endpoints = {"SERVICE_URL": "orderstandard"}
@@ -405,4 +405,4 @@ def orderstandard(request: HttpRequest) -> HttpResponse:
     return views.begin_checkout(request, stand_in, fields)
 
 
-stand_in = OgoneStandIn()
+stand_in = OgonePaymentsStandIn()
