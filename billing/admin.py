@@ -37,10 +37,19 @@ class ReadOnly(admin.ModelAdmin):
         return False
 
 
-class PaymentEventInline(admin.TabularInline):
-    model = PaymentEvent
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class PaymentEventInline(ReadOnlyInline):
+    model = PaymentEvent
     fields = (
         "created_at",
         "event_key",
@@ -52,27 +61,13 @@ class PaymentEventInline(admin.TabularInline):
     )
     readonly_fields = fields
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class NotificationInline(admin.TabularInline):
+class NotificationInline(ReadOnlyInline):
     model = NotificationLog
-    extra = 0
-    can_delete = False
     fields = ("received_at", "kind", "verification", "outcome", "error", "transaction_id")
     readonly_fields = fields
     show_change_link = True
     verbose_name_plural = "notifications behind this payment"
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Payment)
