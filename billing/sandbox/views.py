@@ -42,7 +42,7 @@ SEND_MODES = {
     "twice": "Send it twice",
     "delay": "Send it late",
     "amount": "Report a different amount",
-    "tamper": "Tamper with the amount after signing",
+    "tamper": "Tamper with the amount on the way to the shop",
 }
 MAX_DELAY_SECONDS = 120
 # Amounts the sandbox takes from its pages and the CLI: plain decimals of sane size

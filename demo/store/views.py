@@ -10,6 +10,7 @@ Whatever changes an order is a POST with Django's CSRF token, except the cancel 
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import parse_qs, urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -21,10 +22,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing import conf, get_integration
 from billing.exceptions import BillingError
 from billing.integration import Integration
-from billing.models import NotificationLog, Payment, PaymentStatus
+from billing.models import NotificationLog, Outcome, Payment, PaymentStatus
+from billing.review import DECISION_KEY
 
 from . import access
 from .models import Order, Product
+
+# How long an open order page waits for the gateway's confirmation before it stops
+# asking: a notification that failed verification (or never came) will not move it.
+CONFIRMATION_WAIT = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,10 @@ class State:
     message: str
     waiting: bool = False  # the page polls for a change
     can_retry: bool = False
+
+
+# What a waiting page turns into once CONFIRMATION_WAIT is over (its text is the page's).
+UNCONFIRMED = State("unconfirmed", "Payment not confirmed", "warn", "", can_retry=True)
 
 
 def gateways() -> list[Integration]:
@@ -79,7 +89,11 @@ def state_of(order: Order, payment: Payment | None) -> State:
             waiting=True,
         )
     if status == PaymentStatus.PAID:
-        return State("paid", "Paid", "good", f"Thank you! {gateway} confirmed your payment.")
+        if payment is not None and payment.events.filter(event_key=DECISION_KEY).exists():
+            message = "Thank you! We checked your payment by hand and accepted it."
+        else:
+            message = f"Thank you! {gateway} confirmed your payment."
+        return State("paid", "Paid", "good", message)
     if status == PaymentStatus.FAILED:
         return State(
             "failed",
@@ -89,7 +103,13 @@ def state_of(order: Order, payment: Payment | None) -> State:
             can_retry=True,
         )
     if status == PaymentStatus.CANCELLED:
-        return State("cancelled", "Cancelled", "neutral", f"{gateway} cancelled the payment.")
+        return State(
+            "cancelled",
+            "Cancelled",
+            "neutral",
+            f"{gateway} cancelled the payment. You have not been charged.",
+            can_retry=True,
+        )
     if status == PaymentStatus.REVIEW:
         return State(
             "review",
@@ -185,15 +205,22 @@ def order_page(request: HttpRequest, reference: str) -> HttpResponse:
         return redirect("store:order", reference=reference)  # the key leaves the address bar
     order = _order(request, reference)
     payment = order.payment
+    state = state_of(order, payment)
     link = reverse("store:order", kwargs={"reference": reference})
     context = {
         "order": order,
         "payment": payment,
-        "state": state_of(order, payment),
+        "state": state,
         "gateway_name": gateway_name(order.gateway) if order.gateway else "",
         "signed_link": f"{link}?{urlencode({'key': access.link_key(reference)})}",
         "link_days": access.LINK_MAX_AGE.days,
     }
+    if state.waiting:  # what to say if the confirmation never comes
+        notified = [row.log for row in _log_rows(order, payment) if row.log.kind == "notify"]
+        context["unconfirmed"] = UNCONFIRMED
+        context["wait_ms"] = int(CONFIRMATION_WAIT.total_seconds() * 1000)
+        context["rejected"] = sum(log.outcome == Outcome.REJECTED for log in notified)
+        context["held"] = sum(log.outcome == Outcome.HELD for log in notified)
     return render(request, "store/order.html", context)
 
 
@@ -240,12 +267,10 @@ def _claims(integration: Integration | None, log: NotificationLog) -> str:
         return ""
 
 
-@require_GET
-def notifications(request: HttpRequest, reference: str) -> HttpResponse:
+def _log_rows(order: Order, payment: Payment | None) -> list[LogRow]:
     """Everything the gateway and the customer's browser sent about this order."""
-    order = _order(request, reference)
-    payment = order.payment
     integration = get_integration(order.gateway) if order.gateway else None
+    reference = order.reference
     rows: list[LogRow] = []
     recent = NotificationLog.objects.filter(integration=order.gateway).order_by("pk")
     for log in recent[:500] if order.gateway else []:
@@ -260,11 +285,19 @@ def notifications(request: HttpRequest, reference: str) -> HttpResponse:
         # One field per line, as received (percent-escapes and all).
         body = bytes(log.body).decode("latin-1").replace("&", "\n")
         rows.append(LogRow(log, matched, body))
+    return rows
+
+
+@require_GET
+def notifications(request: HttpRequest, reference: str) -> HttpResponse:
+    """Everything the gateway and the customer's browser sent about this order."""
+    order = _order(request, reference)
+    payment = order.payment
     context = {
         "order": order,
         "payment": payment,
-        "rows": rows,
+        "rows": _log_rows(order, payment),
         "state": state_of(order, payment),
-        "gateway_name": integration.display_name if integration is not None else "",
+        "gateway_name": gateway_name(order.gateway) if order.gateway else "",
     }
     return render(request, "store/notifications.html", context)

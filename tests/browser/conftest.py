@@ -83,6 +83,9 @@ def shop(live_server: Any, transactional_db: Any, settings: Any) -> Iterator[str
     # The shop and the sandbox share the live server's origin, the one origin the
     # stand-ins then notify and send the customer back to (the forms' URLs use it too).
     settings.BILLING_SANDBOX_URL = live_server.url
+    # The shop's public origin, which its callback URLs name (tests/settings.py sets the
+    # test client's http://testserver, which no browser reaches).
+    settings.BILLING_SITE_URL = live_server.url
     load_products()
     client = httpx.Client(timeout=10)  # closed below: no kept-alive socket outlives the test
     http.set_client(client)

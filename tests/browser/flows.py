@@ -33,8 +33,9 @@ class Gateway:
     feedback: bool = False
     declined: Ending = Ending("Payment failed", PaymentStatus.FAILED)
     cancel_reported: bool = False  # the gateway notifies the shop of a cancel
-    # The gateway ends the checkout on its own page: the customer leaves it with Back.
-    leaves_by_back: bool = False
+    # The gateway knows no cancel URL: its Cancel ends on its own page, whose link goes
+    # back the way the customer came (the shop's pay page, which then shows the order).
+    cancel_goes_back: bool = False
     amount_signed: bool = True  # else a tampered amount is authentic: held, not rejected
     # An authentic different amount fails verification like a tampered one.
     other_amount_rejected: bool = False
@@ -46,6 +47,12 @@ class Gateway:
     def kinds(self) -> tuple[str, ...]:
         """How the shop logs the gateway's messages: the notification, and its copy."""
         return ("notify", "feedback") if self.feedback else ("notify",)
+
+    def outcome(self, mode: str) -> str:
+        """What the shop makes of a testing option's notification: held or rejected."""
+        if mode == "tamper":
+            return "rejected" if self.amount_signed else "held"
+        return "rejected" if self.other_amount_rejected else "held"
 
 
 GATEWAYS = (
@@ -76,7 +83,7 @@ GATEWAYS = (
         "Global Payments",
         declined_with=b"RESULT=101",
         shows_reply=True,
-        leaves_by_back=True,
+        cancel_goes_back=True,
         other_amount_rejected=True,
     ),
     # Worldline tells the shop twice, both signed with SHA-OUT: the post-sale request,
@@ -134,6 +141,10 @@ def to_sandbox(page: Any, shop: str, gateway: Gateway, product: str = "enamel-mu
     return reference
 
 
+# What the sandbox page's hint beside a testing option says the shop does.
+SAYS = {"held": "the shop must hold the payment for review", "rejected": "the shop must reject it"}
+
+
 def choose_option(page: Any, mode: str, **inputs: str) -> None:
     page.locator("details.testing summary").click()
     page.locator(f"input[name=send][value={mode}]").check()
@@ -142,22 +153,43 @@ def choose_option(page: Any, mode: str, **inputs: str) -> None:
     page.steps("options")
 
 
+def expect_hint(page: Any, gateway: Gateway, mode: str) -> None:
+    """The hint beside a testing option says what the shop will do with it."""
+    hint = page.get_by_test_id(f"hint-{mode}")
+    outcome = gateway.outcome(mode)
+    expect(hint).to_be_visible()
+    expect(hint).to_contain_text(SAYS[outcome])
+    other = next(said for said in SAYS if said != outcome)
+    expect(hint).not_to_contain_text(SAYS[other])
+
+
+def expect_order_page(page: Any, state: str) -> None:
+    """The order page agrees with itself: the state tag says what the banner says, and
+    the gateway is "Paid with" only once the order is paid."""
+    expect(page.locator("#state")).to_have_text(state)
+    expect(page.get_by_test_id("state-tag")).to_have_text(state)
+    paid = state == "Paid"
+    expect(page.get_by_text("Paid with", exact=True)).to_have_count(int(paid))
+    expect(page.get_by_text("Chosen payment method", exact=True)).to_have_count(int(not paid))
+
+
 def decide(page: Any, button: str, state: str) -> None:
     page.get_by_role("button", name=button).click()
     page.wait_for_url("**/orders/*/")
-    expect(page.locator("#state")).to_have_text(state)
+    expect_order_page(page, state)
     page.steps("order")
 
 
-def leave_with_back(page: Any) -> None:
-    """Cancel on a page that links nowhere, then the browser's Back to the shop."""
+def cancel_and_go_back(page: Any, gateway: Gateway) -> None:
+    """Cancel on a page that knows no cancel URL, then its link back to the shop."""
     page.get_by_role("button", name="Cancel and return").click()
     expect(page.get_by_role("heading", name="Checkout cancelled")).to_be_visible()
-    page.steps("left")
-    page.go_back()  # the gateway's page (now decided) ...
-    page.go_back()  # ... and the shop's page before it
-    expect(page.get_by_role("heading", name="Review and pay")).to_be_visible()
-    page.steps("back")
+    expect(page.get_by_text("was cancelled just now")).to_be_visible()
+    page.steps("cancelled")
+    page.get_by_role("link", name="Return to").click()
+    page.wait_for_url("**/orders/*/")
+    expect_order_page(page, "Cancelled")
+    page.steps("order")
 
 
 def keep_replies(page: Any) -> list[str]:

@@ -13,12 +13,14 @@ from billing.models import NotificationLog, Outcome, PaymentStatus, Verdict
 from tests.browser.flows import (
     GATEWAYS,
     Gateway,
+    cancel_and_go_back,
     choose_option,
     decide,
     expect,
+    expect_hint,
+    expect_order_page,
     gateways,
     keep_replies,
-    leave_with_back,
     open_log,
     payment,
     to_sandbox,
@@ -71,32 +73,58 @@ def test_decline_is_reported_to_the_shop(page: Any, shop: str, gateway: Gateway)
     assert payment(gateway, reference).status == gateway.declined.status
     log = NotificationLog.objects.get(kind="notify")
     assert gateway.declined_with in bytes(log.body) and log.outcome == Outcome.APPLIED
-    if gateway.declined.status == PaymentStatus.FAILED:  # not charged: another go
-        expect(page.get_by_role("link", name="Try again")).to_be_visible()
+    # Not charged, whether the gateway calls it failed or cancelled: another go.
+    expect(page.get_by_role("link", name="Try again")).to_be_visible()
+
+
+@gateways()
+def test_try_again_after_a_decline_pays_the_order(page: Any, shop: str, gateway: Gateway) -> None:
+    reference = to_sandbox(page, shop, gateway)
+    decide(page, "Decline", gateway.declined.label)
+    page.get_by_role("link", name="Try again").click()
+    expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
+    page.locator(f"input[name=gateway][value={gateway.slug}]").check()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name=f"Pay with {gateway.name}").click()
+    page.wait_for_url(f"**/sandbox/{gateway.slug}/checkout/**")
+    decide(page, "Approve payment", "Paid")
+    assert payment(gateway, reference).status == PaymentStatus.PAID
 
 
 @gateways()
 def test_cancel_leaves_the_order_unpaid(page: Any, shop: str, gateway: Gateway) -> None:
     reference = to_sandbox(page, shop, gateway)
-    if gateway.leaves_by_back:
-        leave_with_back(page)
+    if gateway.cancel_goes_back:
+        cancel_and_go_back(page, gateway)
     else:
         decide(page, "Cancel and return", "Cancelled")  # the gateway's link to the shop
+    expect(page.get_by_role("link", name="Try again")).to_be_visible()
     reported = gateway.cancel_reported
     status = PaymentStatus.CANCELLED if reported else PaymentStatus.PENDING
     assert payment(gateway, reference).status == status  # else the gateway said nothing
     assert NotificationLog.objects.filter(kind__in=gateway.kinds).count() == int(reported)
-    if not gateway.leaves_by_back:
-        rows = open_log(page)
-        expect(rows).to_have_count(int(reported))
-        if reported:
-            expect(rows.first).to_have_attribute("data-outcome", Outcome.APPLIED)
+    rows = open_log(page)
+    expect(rows).to_have_count(int(reported))
+    if reported:
+        expect(rows.first).to_have_attribute("data-outcome", Outcome.APPLIED)
+
+
+@gateways(lambda gateway: gateway.cancel_goes_back)
+def test_back_from_the_gateway_shows_the_order(page: Any, shop: str, gateway: Gateway) -> None:
+    """The browser's Back from the gateway's page: the shop shows the order, not paid."""
+    reference = to_sandbox(page, shop, gateway)
+    page.go_back()
+    page.wait_for_url(f"**/orders/{reference}/")
+    expect_order_page(page, "Cancelled")
+    page.steps("back")
+    assert payment(gateway, reference).status == PaymentStatus.PENDING
 
 
 @gateways(lambda gateway: gateway.amount_signed)
 def test_tampered_amount_is_rejected(page: Any, shop: str, gateway: Gateway) -> None:
     reference = to_sandbox(page, shop, gateway)
     choose_option(page, "tamper")
+    expect_hint(page, gateway, "tamper")
     decide(page, "Approve payment", "Waiting for confirmation")
     expect_rejected(page, gateway, reference)
 
@@ -105,6 +133,7 @@ def test_tampered_amount_is_rejected(page: Any, shop: str, gateway: Gateway) -> 
 def test_tampered_amount_is_held_for_review(page: Any, shop: str, gateway: Gateway) -> None:
     reference = to_sandbox(page, shop, gateway)
     choose_option(page, "tamper")
+    expect_hint(page, gateway, "tamper")
     decide(page, "Approve payment", "Held for review")
     expect_held(page, gateway, reference, "0.01")
     log = NotificationLog.objects.get(kind="notify")
@@ -129,6 +158,7 @@ def test_duplicated_notification_is_applied_once(page: Any, shop: str, gateway: 
 def test_different_amount_is_held_for_review(page: Any, shop: str, gateway: Gateway) -> None:
     reference = to_sandbox(page, shop, gateway)
     choose_option(page, "amount", other_amount="6.00")
+    expect_hint(page, gateway, "amount")
     decide(page, "Approve payment", "Held for review")
     expect_held(page, gateway, reference, "6.00")
 
@@ -139,6 +169,7 @@ def test_different_amount_is_rejected_like_a_tampered_one(
 ) -> None:
     reference = to_sandbox(page, shop, gateway)
     choose_option(page, "amount", other_amount="6.00")
+    expect_hint(page, gateway, "amount")
     decide(page, "Approve payment", "Waiting for confirmation")
     expect_rejected(page, gateway, reference)
 

@@ -94,6 +94,17 @@ class StandIn:
     # transStatus C), where PayPal tells the shop nothing.
     notifies_cancel: ClassVar[bool] = False
     accent: ClassVar[str] = "#334155"
+    # What the shop must make of the hosted page's testing options, shown beside them:
+    # an authentic notification of another amount, and one whose amount was changed on
+    # the wire after the gateway made it (see ``tamper``).
+    other_amount_hint: ClassVar[str] = (
+        "The gateway reports another amount than the order's, authentically: the shop "
+        "must hold the payment for review."
+    )
+    tamper_hint: ClassVar[str] = (
+        "The amount is changed on the way to the shop, after the gateway signed the "
+        "notification: the signature no longer matches, so the shop must reject it."
+    )
 
     def urlpatterns(self) -> list[URLPattern]:
         """The gateway's own entry points (payment page, postback, ...)."""

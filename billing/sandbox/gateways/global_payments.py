@@ -137,6 +137,16 @@ class GlobalPaymentsStandIn(StandIn):
     statuses = {APPROVED: "00", DECLINED: "101"}
     shows_reply = True  # the HPP shows the customer the response URL's page
     accent = "#005a8c"
+    other_amount_hint = (
+        "The HPP reports another AMOUNT, authentically, but its hash does not cover AMOUNT, "
+        "and the hashed ORDER_ID carries the order's amount: the two disagree as in a "
+        "forged response, so the shop must reject it."
+    )
+    tamper_hint = (
+        "AMOUNT is changed on the way to the shop. The response hash does not cover it, "
+        "but AMOUNT no longer matches the amount the hashed ORDER_ID carries: the shop "
+        "must reject it."
+    )
 
     def urlpatterns(self) -> list[URLPattern]:
         return [path("pay", pay, name="pay")]
@@ -199,8 +209,9 @@ class GlobalPaymentsStandIn(StandIn):
         if problems:
             raise FormRejected(_INVALID, problems)
         notes = [
-            "Cancel leaves the page: the HPP tells the shop nothing. Your browser's Back "
-            "button takes you to the shop."
+            "Cancel leaves the page: the HPP tells the shop nothing and has no link back "
+            "to it. The sandbox's Return link, like your browser's Back button, takes you "
+            "back to the shop's page."
         ]
         if not url:
             notes.append(

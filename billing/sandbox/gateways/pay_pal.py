@@ -94,6 +94,10 @@ class PayPalStandIn(StandIn):
         "cancelled": "Voided",
     }
     accent = "#0b3d91"
+    tamper_hint = (
+        "The amount is changed on the way to the shop: PayPal's postback answers INVALID "
+        "for a notification it did not send, so the shop must reject it."
+    )
 
     def urlpatterns(self) -> list[URLPattern]:
         # Like PayPal: one script for the payment page and PDT, and the IPN

@@ -104,6 +104,12 @@ class WorldPayStandIn(StandIn):
     shows_reply = True  # the shopper response: Worldpay shows the callback's page
     notifies_cancel = True
     accent = "#d40e2b"
+    tamper_hint = (
+        "The amount is changed on the way to the shop. Worldpay's callback is not signed: "
+        "only its password vouches for it, and that travels on untouched, so the callback "
+        "still looks authentic. Its amount is not the order's: the shop must hold the "
+        "payment for review (and never pay it as it stands)."
+    )
 
     def urlpatterns(self) -> list[URLPattern]:
         return [path("wcc/purchase", purchase, name="purchase")]
