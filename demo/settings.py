@@ -108,6 +108,13 @@ MERCHANT_SETTINGS = {
         "RETURN_REDIRECT_URL": "/orders/{reference}/",
         "CANCEL_REDIRECT_URL": "/orders/{reference}/cancelled/",
     },
+    # The reference gateway for contributors (docs/adding-a-gateway.md); test mode only.
+    "dummy": {
+        "MERCHANT_ID": "demo-merchant",
+        "SECRET": "demo-dummy-secret",
+        "RETURN_REDIRECT_URL": "/orders/{reference}/",
+        "CANCEL_REDIRECT_URL": "/orders/{reference}/cancelled/",
+    },
 }
 
 LOGGING = {

@@ -10,8 +10,6 @@ from billing.sandbox.gateways import stand_ins
 from demo import settings as demo_settings
 
 ROOT = Path(__file__).resolve().parent.parent
-# The reference gateway takes no money: no demo entry, no browser flow.
-NOT_FOR_SHOPS = {"dummy"}
 
 
 def conformance_slugs() -> set[str]:
@@ -45,6 +43,5 @@ def test_every_integration_has_all_its_parts(slug: str) -> None:
     assert (ROOT / "docs" / "integrations" / f"{slug}.md").is_file(), "a docs page"
     assert f"[`{slug}`](docs/integrations/{slug}.md)" in README, "a README row"
     assert slug in conformance_slugs(), "a conformance class"
-    if slug not in NOT_FOR_SHOPS:
-        assert slug in demo_settings.MERCHANT_SETTINGS, "an entry in the demo"
-        assert f'"{slug}"' in FLOWS, "a browser flow row"
+    assert slug in demo_settings.MERCHANT_SETTINGS, "an entry in the demo"
+    assert f'"{slug}"' in FLOWS, "a browser flow row"

@@ -101,6 +101,8 @@ GATEWAYS = (
         declined_with=b"x_response_code=2",
         shows_reply=True,
     ),
+    # The reference gateway contributors copy: a signed form, a signed notification.
+    Gateway("dummy", "Dummy gateway", declined_with=b"status=failed"),
 )
 
 
