@@ -263,13 +263,6 @@ class Integration:
         except Exception:  # a notification too broken to say
             return None
 
-    def claimed_reference(self, fields: Mapping[str, str]) -> str:
-        """The order a notification names, before anyone trusts it (for searching the log)."""
-        try:
-            return self.to_notification(fields).reference
-        except Exception:  # a notification too broken to name one
-            return ""
-
     def acknowledge(self, log: NotificationLog, request: HttpRequest) -> HttpResponse:
         """The answer the gateway expects once the notification is safely stored."""
         return HttpResponse(b"", content_type="text/plain")

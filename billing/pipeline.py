@@ -104,7 +104,14 @@ def _process(log: NotificationLog) -> str:
     try:
         integration = get_integration(log.integration)
         fields = integration.parse_notification(log)
-        claimed = integration.claimed_reference(fields).replace("\x00", "\\x00")
+        # Read once, before anyone trusts it: its reference is kept for searching the
+        # log; a notification too broken to read is said so after verification.
+        unreadable: Exception | None = None
+        try:
+            notification: Notification | None = integration.to_notification(fields)
+        except Exception as exc:
+            notification, unreadable = None, exc
+        claimed = notification.reference.replace("\x00", "\\x00") if notification else ""
         log.claimed_reference = clipped(NotificationLog, "claimed_reference", claimed)
         try:
             verdict = integration.verify(log, fields)
@@ -114,7 +121,9 @@ def _process(log: NotificationLog) -> str:
         log.verification = verdict
         if verdict is not Verification.VALID:
             return _finish(log, Outcome.REJECTED, "the gateway did not confirm this notification")
-        notification = integration.to_notification(fields)
+        if notification is None:
+            assert unreadable is not None
+            raise unreadable
         _check_storable(notification)
         log.reference = clipped(NotificationLog, "reference", notification.reference)
         log.transaction_id = clipped(NotificationLog, "transaction_id", notification.transaction_id)
