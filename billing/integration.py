@@ -7,18 +7,28 @@ from urllib.parse import urlencode
 
 import httpx
 from django.core.exceptions import ImproperlyConfigured
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 
 from . import conf, ledger
+from .bodies import form_body
 
 # IntegrationModuleNotFound is imported from here by the seed's users.
-from .exceptions import IntegrationModuleNotFound, IntegrationNotConfigured
+from .exceptions import IntegrationModuleNotFound, IntegrationNotConfigured, InvalidData
 from .http import get_client
 from .links import reference_signer
 from .models import NotificationLog, Payment
-from .protocols.base import Notification, PaymentTerms, Status, Verification
+from .protocols.base import (
+    Account,
+    GatewayProtocol,
+    Inbound,
+    Notification,
+    PaymentTerms,
+    Reply,
+    Status,
+    Verification,
+)
 from .receivers import same_account
 
 __all__ = [
@@ -51,9 +61,14 @@ _BACK_TO_SHOP = {
 class Integration:
     """Base of every off-site integration.
 
-    Subclasses set the class attributes and implement the protocol hooks; the
+    A gateway is declared: its class attributes, and ``protocol``, the module that
+    speaks its wire format (see ``GatewayProtocol``). The hooks below call the protocol
+    with plain values; a gateway overrides one only where it truly differs. The
     notification pipeline, views and template tag only talk to this interface.
     """
+
+    # The module that builds the form and reads and verifies notifications.
+    protocol: GatewayProtocol | None = None
 
     slug: ClassVar[str] = ""
     display_name: ClassVar[str] = ""
@@ -68,8 +83,17 @@ class Integration:
     # MERCHANT_SETTINGS keys holding secrets: masked in Django's error reports whatever
     # they are called (SHA_IN matches none of Django's own patterns).
     secret_settings: ClassVar[tuple[str, ...]] = ()
-    # The form field that carries the shop's order reference.
+    # The form fields that carry the order's reference, amount, currency and description
+    # (see add_order). No currency field: the gateway takes only ``currencies``.
     reference_field: ClassVar[str] = ""
+    amount_field: ClassVar[str] = ""
+    currency_field: ClassVar[str] = ""
+    description_field: ClassVar[str] = ""
+    # The currencies the gateway accepts for this account; empty: any ISO 4217 code.
+    currencies: ClassVar[tuple[str, ...]] = ()
+    # Whether notify/ reads a multipart/form-data body like a form: every gateway that
+    # signs fields, not one that verifies the body's exact bytes.
+    accepts_multipart: ClassVar[bool] = True
     # Form field -> billing page ("notify", "return", "cancel") it points the gateway at;
     # filled in unless the shop gave it (see with_callbacks).
     callback_fields: ClassVar[Mapping[str, str]] = {}
@@ -135,6 +159,16 @@ class Integration:
     def http_client(self) -> httpx.Client:
         return get_client()
 
+    @property
+    def account(self) -> Account:
+        """The settings, mode, endpoints and HTTP client, as the protocol sees them."""
+        return Account(self.settings, self.test_mode, self.endpoint, self.http_client)
+
+    def _protocol(self) -> GatewayProtocol:
+        if self.protocol is None:
+            raise NotImplementedError(f"{type(self).__name__} names no protocol module")
+        return self.protocol
+
     # -- the seed's field API --------------------------------------------------------
 
     def add_field(self, key: str, value: Any) -> None:
@@ -153,7 +187,16 @@ class Integration:
         self, reference: str, amount: Decimal, currency: str, description: str
     ) -> dict[str, Any]:
         """This gateway's fields for an order's reference, amount, currency, description."""
-        raise NotImplementedError
+        if self.currencies and currency.upper() not in self.currencies:
+            raise InvalidData(
+                f"{self.display_name} takes {', '.join(self.currencies)}, not {currency!r}"
+            )
+        fields: dict[str, Any] = {self.reference_field: reference, self.amount_field: amount}
+        if self.currency_field:
+            fields[self.currency_field] = currency
+        if self.description_field and description:
+            fields[self.description_field] = description
+        return fields
 
     # -- URLs -------------------------------------------------------------------------
 
@@ -237,24 +280,30 @@ class Integration:
     def record_payment(self, terms: PaymentTerms) -> Payment:
         return ledger.record_payment(self.slug, terms, test=self.test_mode)
 
-    # -- hooks each integration implements ---------------------------------------------
+    # -- the hooks: the protocol's verbs with this integration's account -----------------
 
     def build_fields(self, request: HttpRequest | None) -> dict[str, str]:
-        raise NotImplementedError
+        return self._protocol().form(self.with_callbacks(request), self.account)
 
     def payment_terms(self, final_fields: Mapping[str, str]) -> PaymentTerms:
-        raise NotImplementedError
+        return self._protocol().terms(final_fields, self.account)
 
-    def parse_notification(self, log: NotificationLog) -> dict[str, str]:
-        """Decode the stored request; raise MalformedNotification when it cannot be."""
-        raise NotImplementedError
+    def inbound(self, log: NotificationLog) -> Inbound:
+        """The stored request as the protocol reads it (a multipart form as form pairs)."""
+        body = form_body(log) if self.accepts_multipart else bytes(log.body)
+        headers = {str(k): str(v) for k, v in (log.headers or {}).items()}
+        return Inbound(body, log.content_type, log.method, log.query_string, headers, log.kind)
 
-    def verify(self, log: NotificationLog, fields: Mapping[str, str]) -> Verification:
+    def parse_notification(self, inbound: Inbound) -> dict[str, str]:
+        """Decode the request; raise MalformedNotification when it cannot be."""
+        return self._protocol().read(inbound)
+
+    def verify(self, inbound: Inbound, fields: Mapping[str, str]) -> Verification:
         """Authenticity: raise VerificationUnavailable when the gateway cannot be asked."""
-        raise NotImplementedError
+        return self._protocol().verify(fields, inbound, self.account)
 
     def to_notification(self, fields: Mapping[str, str]) -> Notification:
-        raise NotImplementedError
+        return self._protocol().notification(fields, self.account, self.slug)
 
     def reported_status(self, fields: Mapping[str, str]) -> Status | None:
         """What the notification says happened, unverified: for wording pages only."""
@@ -263,13 +312,13 @@ class Integration:
         except Exception:  # a notification too broken to say
             return None
 
-    def acknowledge(self, log: NotificationLog, request: HttpRequest) -> HttpResponse:
+    def acknowledge(self, fields: Mapping[str, str], request: HttpRequest) -> Reply:
         """The answer the gateway expects once the notification is safely stored."""
-        return HttpResponse(b"", content_type="text/plain")
+        return self._protocol().reply(fields, self.account)
 
     def back_to_shop(
         self, url: str | None, delay: int = 2, reported: Status | None = None
-    ) -> HttpResponse:
+    ) -> Reply:
         """The small page some gateways show the customer in place of their receipt.
 
         ``reported`` is what the gateway's notification says happened: only the wording
@@ -281,7 +330,7 @@ class Integration:
         page = render_to_string(
             [f"billing/{self.slug}/back_to_shop.html", "billing/back_to_shop.html"], context
         )
-        return HttpResponse(page, content_type="text/html; charset=utf-8")
+        return Reply(page.encode(), content_type="text/html; charset=utf-8")
 
     def redact_body(self, body: bytes) -> bytes:
         """Replace secrets the gateway sends in the body before it is stored.

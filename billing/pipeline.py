@@ -103,7 +103,8 @@ def _claim(log_id: int, *, undecided_only: bool = False) -> NotificationLog | No
 def _process(log: NotificationLog) -> str:
     try:
         integration = get_integration(log.integration)
-        fields = integration.parse_notification(log)
+        inbound = integration.inbound(log)
+        fields = integration.parse_notification(inbound)
         # Read once, before anyone trusts it: its reference is kept for searching the
         # log; a notification too broken to read is said so after verification.
         unreadable: Exception | None = None
@@ -114,7 +115,7 @@ def _process(log: NotificationLog) -> str:
         claimed = notification.reference.replace("\x00", "\\x00") if notification else ""
         log.claimed_reference = clipped(NotificationLog, "claimed_reference", claimed)
         try:
-            verdict = integration.verify(log, fields)
+            verdict = integration.verify(inbound, fields)
         except VerificationUnavailable as exc:
             log.verification = Verdict.UNKNOWN
             return _retry_later(log, str(exc))

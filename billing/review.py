@@ -101,6 +101,6 @@ def _notification(log: NotificationLog) -> Notification:
     """The held notification as the gateway reported it (it was verified when held)."""
     integration = get_integration(log.integration)
     try:
-        return integration.to_notification(integration.parse_notification(log))
+        return integration.to_notification(integration.parse_notification(integration.inbound(log)))
     except BillingError as exc:
         raise ReviewError(f"the held notification #{log.pk} cannot be read: {exc}") from exc

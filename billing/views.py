@@ -15,6 +15,7 @@ from . import capture
 from .exceptions import BillingError, MalformedNotification
 from .links import signed_reference
 from .models import NotificationLog, Outcome, Payment
+from .protocols.base import Reply
 from .registry import get_integration
 from .tasks import enqueue, tick_from_request
 
@@ -80,7 +81,7 @@ def notify(request: HttpRequest, integration: str) -> HttpResponse:
     if log.truncated:
         return _reject(log, 413, "notification body too large")
     try:
-        gateway.parse_notification(log)
+        fields = gateway.parse_notification(gateway.inbound(log))
     except MalformedNotification as exc:
         return _reject(log, 400, f"malformed notification: {exc}")
     except Exception:  # a parser bug: the sender still gets a clear 4xx, the log the trace
@@ -91,12 +92,12 @@ def notify(request: HttpRequest, integration: str) -> HttpResponse:
     except Exception:  # stored already: the recovery sweep queues it again
         logger.exception("could not queue notification %s", log.pk)
     try:
-        response = gateway.acknowledge(log, request)
+        reply = gateway.acknowledge(fields, request)
     except Exception:  # stored and queued: acknowledge plainly rather than fail
         logger.exception("could not build the answer to notification %s", log.pk)
-        response = HttpResponse(b"", content_type="text/plain")
+        reply = Reply()
     tick_from_request()
-    return response
+    return HttpResponse(reply.content, status=reply.status, content_type=reply.content_type)
 
 
 def _payment_for(gateway: Integration, request: HttpRequest) -> Payment | None:

@@ -4,7 +4,6 @@ The known answers are HMAC-SHA256 with the secret ``dummy-secret``, computed wit
 ``printf '%s' '<pairs>' | openssl dgst -sha256 -hmac dummy-secret``.
 """
 
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,9 +11,9 @@ import pytest
 
 from billing.checks import check_dummy
 from billing.protocols import dummy
-from billing.protocols.base import Verification
+from billing.protocols.base import Account, Inbound, Verification
 from billing.sandbox.gateways.dummy import signature as stand_in_signature
-from billing.testing.conformance import Delivery, IntegrationConformance
+from billing.testing.conformance import IntegrationConformance
 
 SECRET = "dummy-secret"
 SETTINGS = {"MERCHANT_ID": "M-1", "SECRET": SECRET}
@@ -43,8 +42,10 @@ NOTIFICATION_SIGNATURE = "47afe3b3d4d5d1316b32e93cf0c42fc0435707d5afcbca875a1916
 def test_known_answers_on_both_sides() -> None:
     assert dummy.sign(FORM, SECRET) == stand_in_signature(FORM, SECRET) == FORM_SIGNATURE
     signed = {**NOTIFICATION, "signature": NOTIFICATION_SIGNATURE}
-    assert dummy.verify(signed, secret=SECRET) is Verification.VALID
-    assert dummy.verify({**signed, "amount": "1.00"}, secret=SECRET) is Verification.INVALID
+    account = Account(SETTINGS, test=True, endpoint=str)
+    assert dummy.verify(signed, Inbound(b""), account) is Verification.VALID
+    tampered = {**signed, "amount": "1.00"}
+    assert dummy.verify(tampered, Inbound(b""), account) is Verification.INVALID
 
 
 def test_a_live_dummy_is_refused(settings: Any) -> None:
@@ -58,40 +59,6 @@ def test_a_live_dummy_is_refused(settings: Any) -> None:
 class TestDummyConformance(IntegrationConformance):
     slug = "dummy"
     merchant_settings = SETTINGS
-    currency = "USD"  # the suite's "other currency" is EUR
-
-    def order(self, reference: str, amount: Decimal, currency: str) -> dict[str, str]:
-        return {"reference": reference, "amount": str(amount), "currency": currency}
-
-    def gateway_notification(
-        self,
-        form: dict[str, str],
-        *,
-        status: str = "paid",
-        amount: Decimal | None = None,
-        currency: str | None = None,
-        receiver: str | None = None,
-        test: bool | None = None,
-        transaction_id: str = "TX-1",
-    ) -> Delivery:
-        sent = {
-            "merchant": receiver or form["merchant"],
-            "reference": form["reference"],
-            "transaction": transaction_id,
-            "amount": str(amount if amount is not None else form["amount"]),
-            "currency": currency or form["currency"],
-            "status": {"paid": "paid", "failed": "failed", "cancelled": "cancelled"}[status],
-            "test": "0" if test is False else "1",
-        }
-        sent["signature"] = stand_in_signature(sent, SECRET)
-        return Delivery(body=urlencode(sent).encode())
-
-    def tamper(self, delivery: Delivery) -> Delivery:
-        return Delivery(body=delivery.body.replace(b"amount=10.00", b"amount=0.01"))
-
-    def forge(self, form: dict[str, str]) -> Delivery:
-        sent = {**NOTIFICATION, "reference": form["reference"], "signature": "0" * 64}
-        return Delivery(body=urlencode(sent).encode())
 
 
 @pytest.mark.parametrize("amount", ["1e999999", "NaN", "-1", "10.001.1"])
@@ -100,4 +67,5 @@ def test_odd_amounts_are_malformed(amount: str) -> None:
 
     signed = {**NOTIFICATION, "amount": amount, "signature": "x"}
     with pytest.raises(MalformedNotification):
-        dummy.to_notification(dummy.parse(urlencode(signed).encode()), integration="dummy")
+        fields = dummy.read(Inbound(urlencode(signed).encode()))
+        dummy.notification(fields, Account(SETTINGS, test=True, endpoint=str), "dummy")

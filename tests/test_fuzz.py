@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from billing import get_integration
+from billing.bodies import form_body
 from billing.exceptions import BillingError, MalformedNotification
-from billing.integrations.bodies import form_body
 from billing.models import NotificationLog, Outcome, Payment, PaymentEvent, PaymentStatus, Verdict
 from billing.pipeline import process
 from billing.protocols import authorize_net_dpm, global_payments, ogone_payments, pay_pal, world_pay

@@ -602,7 +602,8 @@ def test_parse_reads_the_query_string_for_get(ogone_settings: Any) -> None:
     response = Client().get(f"{NOTIFY}?{urlencode(pairs)}")
     assert response.status_code == 200 and response.content == b""
     log = NotificationLog.objects.get()
-    fields = get_integration("ogone_payments").parse_notification(log)
+    integration = get_integration("ogone_payments")
+    fields = integration.parse_notification(integration.inbound(log))
     assert dict(parse_qsl(log.query_string)) == fields
 
 

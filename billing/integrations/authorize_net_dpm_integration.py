@@ -6,15 +6,14 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 
-from ..exceptions import IntegrationNotConfigured, InvalidData, MalformedNotification
+from ..exceptions import IntegrationNotConfigured, InvalidData
 from ..integration import Integration, PaymentTerms
-from ..models import NotificationLog, Payment
+from ..models import Payment
 from ..protocols import authorize_net_dpm as anet
-from ..protocols.base import Notification, Verification
+from ..protocols.base import Inbound, Notification, Reply, Verification
 from ..receivers import same_account
-from .bodies import form_body
 
 
 class AuthorizeNetDpmIntegration(Integration):
@@ -75,10 +74,10 @@ class AuthorizeNetDpmIntegration(Integration):
             receiver=str(self.settings["LOGIN_ID"]),
         )
 
-    def parse_notification(self, log: NotificationLog) -> dict[str, str]:
-        return anet.parse_relay(form_body(log))
+    def parse_notification(self, inbound: Inbound) -> dict[str, str]:
+        return anet.parse_relay(inbound.body)
 
-    def verify(self, log: NotificationLog, fields: Mapping[str, str]) -> Verification:
+    def verify(self, inbound: Inbound, fields: Mapping[str, str]) -> Verification:
         valid = anet.verify_relay(fields, self.signature_key)
         return Verification.VALID if valid else Verification.INVALID
 
@@ -94,12 +93,8 @@ class AuthorizeNetDpmIntegration(Integration):
         """
         return same_account(str(self.settings["LOGIN_ID"]), payment.receiver)
 
-    def acknowledge(self, log: NotificationLog, request: HttpRequest) -> HttpResponse:
+    def acknowledge(self, fields: Mapping[str, str], request: HttpRequest) -> Reply:
         """Authorize.Net shows this page to the customer: back to the shop, no secrets."""
-        try:
-            fields = self.parse_notification(log)
-        except MalformedNotification:
-            fields = {}
         reference = fields.get("x_invoice_num") or None
         url = self.absolute_url("return", request, reference)
         return self.back_to_shop(url, delay=0, reported=self.reported_status(fields))

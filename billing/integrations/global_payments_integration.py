@@ -6,15 +6,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 
-from ..exceptions import IntegrationNotConfigured, InvalidData, MalformedNotification
+from ..exceptions import IntegrationNotConfigured, InvalidData
 from ..integration import Integration, PaymentTerms
-from ..models import NotificationLog
 from ..money import exact_minor_units, from_minor_units
 from ..protocols import global_payments
-from ..protocols.base import Notification, Verification
-from .bodies import form_body
+from ..protocols.base import Inbound, Notification, Reply, Verification
 
 
 class GlobalPaymentsIntegration(Integration):
@@ -91,10 +89,10 @@ class GlobalPaymentsIntegration(Integration):
 
     # -- the response -------------------------------------------------------------------
 
-    def parse_notification(self, log: NotificationLog) -> dict[str, str]:
-        return global_payments.parse_response(form_body(log))
+    def parse_notification(self, inbound: Inbound) -> dict[str, str]:
+        return global_payments.parse_response(inbound.body)
 
-    def verify(self, log: NotificationLog, fields: Mapping[str, str]) -> Verification:
+    def verify(self, inbound: Inbound, fields: Mapping[str, str]) -> Verification:
         return global_payments.verify_response(
             fields, secret=str(self.settings["SHARED_SECRET"]), algorithm=self.hash_algorithm
         )
@@ -104,12 +102,8 @@ class GlobalPaymentsIntegration(Integration):
         # live shop fails the hash, as the sandbox and production secrets differ.
         return global_payments.to_notification(fields, integration=self.slug, test=self.test_mode)
 
-    def acknowledge(self, log: NotificationLog, request: HttpRequest) -> HttpResponse:
+    def acknowledge(self, fields: Mapping[str, str], request: HttpRequest) -> Reply:
         """The HPP shows this page to the customer: a link (and refresh) back to the shop."""
-        try:
-            fields = self.parse_notification(log)
-        except MalformedNotification:
-            return self.back_to_shop(None)
         order = global_payments.parse_order_id(fields["ORDER_ID"])
         if order is None:
             return self.back_to_shop(None)

@@ -12,9 +12,8 @@ from ..integration import Integration, PaymentTerms
 from ..models import NotificationLog, Payment
 from ..money import exact_minor_units
 from ..protocols import ogone_payments as ogone
-from ..protocols.base import Notification, Verification
+from ..protocols.base import Inbound, Notification, Verification
 from ..receivers import same_account
-from .bodies import form_body
 
 # The customer comes back to these; Worldline appends the (signed) feedback parameters.
 
@@ -83,12 +82,12 @@ class OgonePaymentsIntegration(Integration):
             receiver=str(self.settings["PSPID"]),
         )
 
-    def parse_notification(self, log: NotificationLog) -> dict[str, str]:
-        if log.method == "GET":
-            return ogone.parse_feedback(log.query_string.encode("utf-8"))
-        return ogone.parse_feedback(form_body(log))
+    def parse_notification(self, inbound: Inbound) -> dict[str, str]:
+        if inbound.method == "GET":
+            return ogone.parse_feedback(inbound.query.encode("utf-8"))
+        return ogone.parse_feedback(inbound.body)
 
-    def verify(self, log: NotificationLog, fields: Mapping[str, str]) -> Verification:
+    def verify(self, inbound: Inbound, fields: Mapping[str, str]) -> Verification:
         valid = ogone.verify_feedback(
             fields,
             sha_out=str(self.settings["SHA_OUT"]),

@@ -14,7 +14,7 @@ from ..exceptions import IntegrationNotConfigured, InvalidData, VerificationUnav
 from ..integration import Integration, PaymentTerms
 from ..models import NotificationLog, Payment
 from ..protocols import pay_pal
-from ..protocols.base import Notification, Verification
+from ..protocols.base import Inbound, Notification, Verification
 from ..receivers import same_account, same_email
 
 # PayPal transaction ids are short runs of letters and digits (17 today); anything else
@@ -26,6 +26,7 @@ PDT_RETRY_AFTER = timedelta(minutes=1)
 
 class PayPalIntegration(Integration):
     slug = "pay_pal"
+    accepts_multipart = False  # the postback needs the exact urlencoded bytes
     reference_field = "invoice"
     callback_fields = {"notify_url": "notify", "return": "return", "cancel_return": "cancel"}
     display_name = "PayPal Payments Standard"
@@ -96,16 +97,16 @@ class PayPalIntegration(Integration):
             receiver=self.settings["RECEIVER_EMAIL"],
         )
 
-    def parse_notification(self, log: NotificationLog) -> dict[str, str]:
-        return pay_pal.parse_ipn(bytes(log.body))
+    def parse_notification(self, inbound: Inbound) -> dict[str, str]:
+        return pay_pal.parse_ipn(inbound.body)
 
-    def verify(self, log: NotificationLog, fields: Mapping[str, str]) -> Verification:
-        if log.kind == "pdt":
+    def verify(self, inbound: Inbound, fields: Mapping[str, str]) -> Verification:
+        if inbound.kind == "pdt":
             # PayPal's own answer to our PDT request over TLS: authentic by construction.
             return Verification.VALID
         # The endpoint follows the shop's mode, never the posted test_ipn.
         return pay_pal.verify_ipn(
-            bytes(log.body), postback_url=self.endpoint("POSTBACK_URL"), client=self.http_client
+            inbound.body, postback_url=self.endpoint("POSTBACK_URL"), client=self.http_client
         )
 
     def to_notification(self, fields: Mapping[str, str]) -> Notification:

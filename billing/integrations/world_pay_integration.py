@@ -5,14 +5,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings as django_settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 
-from ..exceptions import IntegrationNotConfigured, InvalidData, MalformedNotification
+from ..exceptions import IntegrationNotConfigured, InvalidData
 from ..integration import Integration, PaymentTerms
-from ..models import NotificationLog
 from ..protocols import world_pay
-from ..protocols.base import Notification, Status, Verification
-from .bodies import form_body
+from ..protocols.base import Inbound, Notification, Reply, Status, Verification
 
 
 class WorldPayIntegration(Integration):
@@ -81,10 +79,10 @@ class WorldPayIntegration(Integration):
     def redact_body(self, body: bytes) -> bytes:
         return world_pay.redact_password(body, self._redaction_keys()[0])
 
-    def parse_notification(self, log: NotificationLog) -> dict[str, str]:
-        return world_pay.parse_callback(form_body(log))
+    def parse_notification(self, inbound: Inbound) -> dict[str, str]:
+        return world_pay.parse_callback(inbound.body)
 
-    def verify(self, log: NotificationLog, fields: Mapping[str, str]) -> Verification:
+    def verify(self, inbound: Inbound, fields: Mapping[str, str]) -> Verification:
         stored = fields.get(world_pay.PASSWORD_FIELD, "")
         password = str(self.settings["CALLBACK_PASSWORD"])
         if world_pay.password_matches(stored, password, self._redaction_keys()):
@@ -94,12 +92,8 @@ class WorldPayIntegration(Integration):
     def to_notification(self, fields: Mapping[str, str]) -> Notification:
         return world_pay.to_notification(fields, integration=self.slug)
 
-    def acknowledge(self, log: NotificationLog, request: HttpRequest) -> HttpResponse:
+    def acknowledge(self, fields: Mapping[str, str], request: HttpRequest) -> Reply:
         """Worldpay shows this page to the shopper: a link (and refresh) back to the shop."""
-        try:
-            fields = self.parse_notification(log)
-        except MalformedNotification:
-            return self.back_to_shop(None)
         reported = self.reported_status(fields)
         page = "cancel" if reported is Status.CANCELLED else "return"
         url = self.absolute_url(page, request, fields["cartId"])

@@ -2,10 +2,13 @@
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any, Protocol
 from urllib.parse import unquote_to_bytes
+
+import httpx
 
 from ..exceptions import MalformedNotification
 
@@ -62,6 +65,87 @@ class Notification:
     def event_key(self) -> str:
         """Identifies one gateway event: a repeat of it must not be applied twice."""
         return f"{self.transaction_id}:{self.gateway_status}"
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One request from the gateway as it was stored: what a protocol reads and verifies.
+
+    ``body`` is the stored body; for a gateway that signs fields, a multipart/form-data
+    body arrives here already rewritten as the same application/x-www-form-urlencoded
+    pairs.
+    """
+
+    body: bytes
+    content_type: str = "application/x-www-form-urlencoded"
+    method: str = "POST"
+    query: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    kind: str = "notify"  # "notify", or a return the gateway signs ("return", "pdt", ...)
+
+
+@dataclass(frozen=True)
+class Account:
+    """The shop's account at the gateway, as one request sees it.
+
+    ``settings`` is the integration's MERCHANT_SETTINGS entry; ``endpoint`` resolves a
+    gateway URL (settings override, sandbox, live or test); ``client`` is the HTTP client
+    for gateways that are asked whether a notification is theirs.
+    """
+
+    settings: Mapping[str, Any]
+    test: bool
+    endpoint: Callable[[str], str] = field(repr=False)
+    client: httpx.Client | None = field(default=None, repr=False)
+
+    def __getitem__(self, key: str) -> str:
+        return str(self.settings[key])
+
+    def get(self, key: str, default: str = "") -> str:
+        value = self.settings.get(key)
+        return default if value is None or value == "" else str(value)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the shop answers the gateway once a notification is stored."""
+
+    content: bytes = b""
+    status: int = 200
+    content_type: str = "text/plain"
+
+
+class GatewayProtocol(Protocol):
+    """What every gateway module (``billing.protocols.<slug>``) provides, with these verbs
+    and types. mypy checks each module against it where an integration names it."""
+
+    SPEC: str  # the document and version implemented
+
+    def form(self, fields: Mapping[str, object], account: Account) -> dict[str, str]:
+        """The final form: the shop's fields plus account fields and signatures."""
+        ...
+
+    def terms(self, form: Mapping[str, str], account: Account) -> PaymentTerms:
+        """What the final form asks for."""
+        ...
+
+    def read(self, inbound: Inbound) -> dict[str, str]:
+        """The notification's fields; raise MalformedNotification when it has none."""
+        ...
+
+    def verify(self, fields: Mapping[str, str], inbound: Inbound, account: Account) -> Verification:
+        """Authenticity; raise VerificationUnavailable when the gateway cannot be asked."""
+        ...
+
+    def notification(
+        self, fields: Mapping[str, str], account: Account, integration: str
+    ) -> Notification:
+        """The fields in the library's words (only trusted once verify says VALID)."""
+        ...
+
+    def reply(self, fields: Mapping[str, str], account: Account) -> Reply:
+        """The answer the gateway expects."""
+        ...
 
 
 def parse_form_body(body: bytes, charset: str = "utf-8", errors: str = "strict") -> dict[str, str]:

@@ -16,11 +16,16 @@ Vectors in tests/test_dummy.py are computed with ``openssl dgst -sha256 -hmac``.
 import hashlib
 import hmac
 from collections.abc import Mapping
+from decimal import Decimal
 
 from ..exceptions import InvalidData, MalformedNotification
 from ..money import exact_amount, format_amount, to_decimal
 from .base import (
+    Account,
+    Inbound,
     Notification,
+    PaymentTerms,
+    Reply,
     Status,
     Verification,
     limited,
@@ -40,32 +45,38 @@ def sign(fields: Mapping[str, str], secret: str) -> str:
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
-def build_fields(fields: Mapping[str, object], *, merchant: str, secret: str) -> dict[str, str]:
+def form(fields: Mapping[str, object], account: Account) -> dict[str, str]:
     final = {k: str(v) for k, v in fields.items() if v is not None}
     currency = final.get("currency", "").upper()
     amount = exact_amount(to_decimal(final.get("amount", "")), currency)
     if not final.get("reference"):
         raise InvalidData("the dummy gateway needs a reference")
-    final.update(merchant=merchant, currency=currency, amount=format_amount(amount, currency))
-    final["signature"] = sign(final, secret)
+    final.update(merchant=account["MERCHANT_ID"], currency=currency)
+    final["amount"] = format_amount(amount, currency)
+    final["signature"] = sign(final, account["SECRET"])
     return final
 
 
-def parse(body: bytes) -> dict[str, str]:
-    fields = parse_utf8_or_latin1(body)
+def terms(form: Mapping[str, str], account: Account) -> PaymentTerms:
+    amount, currency = Decimal(form["amount"]), form["currency"]
+    return PaymentTerms(form["reference"], amount, currency, receiver=account["MERCHANT_ID"])
+
+
+def read(inbound: Inbound) -> dict[str, str]:
+    fields = parse_utf8_or_latin1(inbound.body)
     missing = [name for name in (*NOTIFICATION_FIELDS, "signature") if not fields.get(name)]
     if missing:
         raise MalformedNotification(f"not a dummy notification: no {', '.join(missing)}")
     return fields
 
 
-def verify(fields: Mapping[str, str], *, secret: str) -> Verification:
-    expected = sign(fields, secret)
+def verify(fields: Mapping[str, str], inbound: Inbound, account: Account) -> Verification:
+    expected = sign(fields, account["SECRET"])
     received = fields.get("signature", "").lower()
     return Verification.VALID if hmac.compare_digest(expected, received) else Verification.INVALID
 
 
-def to_notification(fields: Mapping[str, str], *, integration: str) -> Notification:
+def notification(fields: Mapping[str, str], account: Account, integration: str) -> Notification:
     return Notification(
         integration=integration,
         reference=limited(fields["reference"], "reference"),
@@ -78,3 +89,7 @@ def to_notification(fields: Mapping[str, str], *, integration: str) -> Notificat
         raw=dict(fields),
         receiver=fields["merchant"],
     )
+
+
+def reply(fields: Mapping[str, str], account: Account) -> Reply:
+    return Reply()

@@ -31,7 +31,16 @@ from django.views.decorators.http import require_POST
 from .. import conf
 from .delivery import Attempt, deliver, deliver_later
 from .gateways import get_stand_in, stand_ins
-from .gateways.base import APPROVED, CANCELLED, DECLINED, FormRejected, Message, Order, StandIn
+from .gateways.base import (
+    APPROVED,
+    CANCELLED,
+    DECLINED,
+    FormRejected,
+    Message,
+    Order,
+    StandIn,
+    first_values,
+)
 from .guard import not_enabled, serves
 from .models import Checkout, SentNotification
 from .origins import is_shop_url, shop_links, shop_url
@@ -132,6 +141,15 @@ def foreign_target(stand_in: StandIn, order: Order) -> FormRejected | None:
             "BILLING_SANDBOX_ALLOWED_ORIGINS (scheme, host and port)."
         ],
     )
+
+
+@csrf_exempt
+def hosted_page(request: HttpRequest, gateway: str) -> HttpResponse:
+    """Where the shop's form lands (a stand-in's ``checkout_paths``): posted to from the
+    shop's pages, so CSRF-exempt, and 404 unless the sandbox serves this gateway."""
+    if not serves(gateway):
+        return not_enabled()
+    return begin_checkout(request, get_stand_in(gateway), first_values(request))
 
 
 def begin_checkout(request: HttpRequest, stand_in: StandIn, fields: dict[str, str]) -> HttpResponse:

@@ -1,25 +1,31 @@
 """The behaviour every integration must show, as a mixin for pytest test classes.
 
-A gateway's test class inherits ``IntegrationConformance`` and provides the
-gateway's side: how to order, and how the gateway would notify (signed or
-confirmable by postback). Every test below then runs against that integration.
+A gateway's test class inherits ``IntegrationConformance`` and names the slug, its
+settings and a currency. The gateway's side comes from its sandbox stand-in (how it
+notifies, tampered and forged), and what the gateway does differently from its row in
+``billing.testing.traits``. Every test below then runs against that integration. A test
+class may still override the gateway's side, e.g. to write the wire format by hand.
 """
 
 import html
 import re
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import pytest
 from django.template import Context, Template
-from django.test import Client, RequestFactory
+from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
 
 from ..models import NotificationLog, Outcome, Payment, PaymentStatus
 from ..registry import get_integration
+from ..sandbox.gateways import get_stand_in
+from ..sandbox.gateways.base import Message, StandIn, Variation
 from ..signals import transaction_was_successful, transaction_was_unsuccessful
+from .traits import TRAITS, GatewayTraits
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,14 @@ class Delivery:
     content_type: str = "application/x-www-form-urlencoded"
     method: str = "POST"
     query: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, message: Message) -> "Delivery":
+        """A stand-in's message as the request it makes."""
+        if message.method == "GET":
+            return cls(body=b"", method="GET", query=message.body.decode("ascii"))
+        return cls(message.body, message.content_type, message.method, "", message.headers)
 
 
 class SignalRecorder:
@@ -69,25 +83,44 @@ class IntegrationConformance:
     slug: str
     merchant_settings: dict[str, Any]
     currency = "USD"
-    ack_status = 200
-    # What a declined payment becomes; a gateway that reports no declines, only
-    # cancellations (Worldpay), says so here.
-    declined_state: str = PaymentStatus.FAILED
-    # Whether the notification names the merchant account and the currency. One that
-    # cannot name the account proves it by a signature with that account's own secret
-    # (another account's notification is then rejected, not held); one that cannot
-    # name the currency implies the account's own (the mismatch is then a payment
-    # asked in another currency).
-    names_receiver = True
-    names_currency = True
-    # Whether notify/ reads a multipart/form-data body: every gateway that signs fields
-    # (not PayPal, whose postback needs the exact urlencoded bytes it sent).
-    accepts_multipart = True
+    # The suite's other currency, for an authentic notification in the wrong one.
+    other_currency = "EUR"
 
-    # -- what each gateway's test class provides ----------------------------------------
+    # -- what the gateway does differently (its traits row) -------------------------------
+
+    @property
+    def traits(self) -> GatewayTraits:
+        return TRAITS[self.slug]
+
+    @property
+    def stand_in(self) -> StandIn:
+        return get_stand_in(self.slug)
+
+    @property
+    def ack_status(self) -> int:
+        return self.traits.ack_status
+
+    @property
+    def declined_state(self) -> str:
+        return self.traits.declined_state
+
+    @property
+    def names_receiver(self) -> bool:
+        return self.traits.names_receiver
+
+    @property
+    def names_currency(self) -> bool:
+        return self.traits.names_currency
+
+    @property
+    def accepts_multipart(self) -> bool:
+        return self.traits.accepts_multipart
+
+    # -- the gateway's side: from the stand-in unless a test class writes its own ---------
 
     def order(self, reference: str, amount: Decimal, currency: str) -> dict[str, str]:
-        raise NotImplementedError
+        integration = get_integration(self.slug)
+        return integration.order_fields(reference, amount, currency, "")
 
     def gateway_notification(
         self,
@@ -101,15 +134,35 @@ class IntegrationConformance:
         transaction_id: str = "TX-1",
     ) -> Delivery:
         """What the gateway sends for this form, authentic (signed or confirmable)."""
-        raise NotImplementedError
+        vary = Variation(currency=currency, receiver=receiver, test=test is not False)
+        # The sandbox only plays a test account: a test about a live shop gets the
+        # notification its test account would send, signed with the same secrets.
+        with self._stand_in_playing_test_mode():
+            message = self.stand_in.notification(
+                form, status=status, amount=amount, transaction_id=transaction_id, vary=vary
+            )
+        return Delivery.of(message)
+
+    def _stand_in_playing_test_mode(self) -> Any:
+        from django.conf import settings
+
+        account = {**settings.MERCHANT_SETTINGS.get(self.slug, {}), "TEST_MODE": True}
+        merchant_settings = {**settings.MERCHANT_SETTINGS, self.slug: account}
+        return override_settings(MERCHANT_SETTINGS=merchant_settings)
 
     def tamper(self, delivery: Delivery) -> Delivery:
         """The same delivery with the amount changed, as an attacker would."""
-        raise NotImplementedError
+        return Delivery.of(self.stand_in.tamper(self._message(delivery)))
 
     def forge(self, form: dict[str, str]) -> Delivery:
         """A delivery the gateway never sent (bad signature / unknown to postback)."""
-        raise NotImplementedError
+        return Delivery.of(self.stand_in.forge(self._message(self.gateway_notification(form))))
+
+    @staticmethod
+    def _message(delivery: Delivery) -> Message:
+        if delivery.method == "GET":
+            return Message(delivery.query.encode("ascii"), "", "", method="GET")
+        return Message(delivery.body, "", "", delivery.content_type, delivery.headers)
 
     def stored_body(self, delivery: Delivery) -> bytes:
         """The body as the log must keep it: as sent, unless the integration redacts a secret."""
@@ -158,7 +211,11 @@ class IntegrationConformance:
             if delivery.method == "GET":
                 return client.get(url)
             return client.generic(
-                delivery.method, url, delivery.body, content_type=delivery.content_type
+                delivery.method,
+                url,
+                delivery.body,
+                content_type=delivery.content_type,
+                headers=dict(delivery.headers),
             )
 
     def payment(self, reference: str = "ORDER-1") -> Payment:
@@ -284,7 +341,7 @@ class IntegrationConformance:
         "change",
         [
             {"amount": Decimal("0.01")},
-            {"currency": "EUR"},
+            {"currency": "other"},
             {"receiver": "attacker@example.net"},
         ],
         ids=["cheaper-amount", "other-currency", "other-receiver"],
@@ -293,6 +350,8 @@ class IntegrationConformance:
         self, change: dict[str, Any], signals: Any, django_capture_on_commit_callbacks: Any
     ) -> None:
         change = dict(change)
+        if change.get("currency") == "other":
+            change["currency"] = self.other_currency
         if "receiver" in change and not self.names_receiver:
             # Another account's notification is signed with another account's secret.
             delivery = self.gateway_notification(self.form(), **change)

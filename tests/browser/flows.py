@@ -12,6 +12,8 @@ from typing import Any, NamedTuple
 import pytest
 
 from billing.models import Payment, PaymentStatus
+from billing.sandbox.gateways import get_stand_in
+from billing.testing.traits import TRAITS, GatewayTraits
 
 
 class Ending(NamedTuple):
@@ -23,25 +25,36 @@ class Ending(NamedTuple):
 
 @dataclass(frozen=True)
 class Gateway:
-    slug: str
-    name: str  # as on the shop's "Pay with ..." button
-    declined_with: bytes  # what the decline notification says, in the gateway's words
+    """A gateway's row in billing.testing.traits, as the demo shop's checkout shows it."""
+
+    traits: GatewayTraits
     preselected: bool = False  # the shop's first (checked) choice
-    # The gateway shows the customer the shop's answer at its own URL (a relay response).
-    shows_reply: bool = False
-    # The customer's redirection carries a signed copy of the notification (Worldline).
-    feedback: bool = False
-    declined: Ending = Ending("Payment failed", PaymentStatus.FAILED)
-    cancel_reported: bool = False  # the gateway notifies the shop of a cancel
-    # The gateway knows no cancel URL: its Cancel ends on its own page, whose link goes
-    # back the way the customer came (the shop's pay page, which then shows the order).
-    cancel_goes_back: bool = False
-    amount_signed: bool = True  # else a tampered amount is authentic: held, not rejected
-    # An authentic different amount fails verification like a tampered one.
-    other_amount_rejected: bool = False
-    secret: str = ""  # one the gateway sends the shop, which the log must never show
-    # With "Send it late", the customer is back before the notification.
-    notifies_late: bool = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.traits, name)
+
+    @property
+    def name(self) -> str:
+        """As on the shop's "Pay with ..." button: the gateway's own name."""
+        return get_stand_in(self.traits.slug).display_name
+
+    @property
+    def declined(self) -> Ending:
+        if self.traits.declines:
+            return Ending("Payment failed", PaymentStatus.FAILED)
+        return Ending("Cancelled", PaymentStatus.CANCELLED)
+
+    @property
+    def cancel_reported(self) -> bool:
+        return self.traits.notifies_cancel
+
+    @property
+    def secret(self) -> str:
+        """What the gateway sends the shop that the log must never show."""
+        from demo import settings as demo
+
+        key = self.traits.sent_secret
+        return str(demo.MERCHANT_SETTINGS[self.traits.slug][key]) if key else ""
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -55,55 +68,8 @@ class Gateway:
         return "rejected" if self.other_amount_rejected else "held"
 
 
-GATEWAYS = (
-    Gateway(
-        "pay_pal",
-        "PayPal",
-        declined_with=b"payment_status=Denied",
-        preselected=True,
-        notifies_late=True,
-    ),
-    # Worldpay reports authorised (Y) and cancelled (C) payments only: Decline is a
-    # refused card after which the shopper cancels. Its callback is not signed (the
-    # password is its only authentication), so a tampered amount arrives authentic.
-    Gateway(
-        "world_pay",
-        "Worldpay",
-        declined_with=b"transStatus=C",
-        shows_reply=True,
-        declined=Ending("Cancelled", PaymentStatus.CANCELLED),
-        cancel_reported=True,
-        amount_signed=False,
-        secret="demo-callback-password",
-    ),
-    # The HPP reports only a transaction it attempted, and its response hash does not
-    # cover AMOUNT: a changed amount fails against the amount the hashed ORDER_ID carries.
-    Gateway(
-        "global_payments",
-        "Global Payments",
-        declined_with=b"RESULT=101",
-        shows_reply=True,
-        cancel_goes_back=True,
-        other_amount_rejected=True,
-    ),
-    # Worldline tells the shop twice, both signed with SHA-OUT: the post-sale request,
-    # then the customer's redirection with the same parameters (always a duplicate).
-    Gateway(
-        "ogone_payments",
-        "Worldline e-Commerce (Ogone)",
-        declined_with=b"STATUS=2",
-        feedback=True,
-    ),
-    # Authorize.Net posts the relay response and shows the customer the shop's answer.
-    Gateway(
-        "authorize_net_dpm",
-        "Authorize.Net",
-        declined_with=b"x_response_code=2",
-        shows_reply=True,
-    ),
-    # The reference gateway contributors copy: a signed form, a signed notification.
-    Gateway("dummy", "Dummy gateway", declined_with=b"status=failed"),
-)
+# PayPal is the demo shop's first choice; every other gateway follows in table order.
+GATEWAYS = tuple(Gateway(traits, preselected=slug == "pay_pal") for slug, traits in TRAITS.items())
 
 
 def gateways(where: Callable[[Gateway], bool] = lambda gateway: True) -> Any:

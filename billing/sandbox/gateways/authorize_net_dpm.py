@@ -40,11 +40,14 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
 
 from .base import (
+    AS_ASKED,
     FormRejected,
     Item,
     Message,
     Order,
     StandIn,
+    Variation,
+    as_asked,
     change_amount,
     first_values,
     gateway_view,
@@ -332,8 +335,10 @@ class AuthorizeNetDpmStandIn(StandIn):
         status: str,
         amount: Decimal | None = None,
         transaction_id: str | None = None,
+        vary: Variation = AS_ASKED,
     ) -> Message:
         """The relay response: the result, the customer's details, echoes, x_SHA2_Hash."""
+        as_asked(vary, self.slug)
         configured = account()
         order = self._order(fields, configured)
         code = self.statuses.get(status, status)

@@ -58,6 +58,26 @@ class Message:
     method: str = "POST"
 
 
+@dataclass(frozen=True)
+class Variation:
+    """What a test asks the gateway to report other than the form asked: another
+    currency, another receiving account, or live mode. The gateway signs it all the same
+    (with the played account's secrets): the shop must hold or refuse it, never pay."""
+
+    currency: str | None = None
+    receiver: str | None = None
+    test: bool = True
+
+
+AS_ASKED = Variation()
+
+
+def as_asked(vary: Variation, slug: str) -> None:
+    """For a stand-in that can only report what the form asked."""
+    if vary != AS_ASKED:
+        raise NotImplementedError(f"the {slug} stand-in cannot report {vary}")
+
+
 class FormRejected(Exception):
     """The gateway refuses the form; rendered as the gateway's own kind of error page."""
 
@@ -106,9 +126,26 @@ class StandIn:
         "notification: the signature no longer matches, so the shop must reject it."
     )
 
+    # Where the shop's form lands: URL path -> URL name (endpoints names it). Each is a
+    # hosted payment page reached by POST, or by a link's query string.
+    checkout_paths: ClassVar[Mapping[str, str]] = {}
+    # The notification field that carries the gateway's signature (forge changes it).
+    signature_field: ClassVar[str] = ""
+
     def urlpatterns(self) -> list[URLPattern]:
-        """The gateway's own entry points (payment page, postback, ...)."""
-        raise NotImplementedError
+        """The gateway's entry points besides ``checkout_paths`` (a postback, ...)."""
+        return []
+
+    def forge(self, message: Message) -> Message:
+        """The message with a signature the gateway never made (same length, other digits)."""
+        name = self.signature_field.encode()
+        pairs = message.body.split(b"&")
+        for i, pair in enumerate(pairs):
+            key, _, value = pair.partition(b"=")
+            if key == name:
+                pairs[i] = key + b"=" + (b"1" if value[:1] == b"0" else b"0") * max(len(value), 8)
+                return replace(message, body=b"&".join(pairs))
+        raise NotImplementedError(f"the {self.slug} stand-in names no signature field to forge")
 
     def check_form(self, fields: Mapping[str, str]) -> Order:
         """Validate the customer's form as the gateway would; raise FormRejected."""
@@ -127,8 +164,10 @@ class StandIn:
         status: str,
         amount: Decimal | None = None,
         transaction_id: str | None = None,
+        vary: Variation = AS_ASKED,
     ) -> Message:
-        """The authentic notification for this form; amount overrides what was charged."""
+        """The authentic notification for this form; amount overrides what was charged,
+        ``vary`` what else the gateway reports otherwise than asked."""
         raise NotImplementedError
 
     def tamper(self, message: Message) -> Message:

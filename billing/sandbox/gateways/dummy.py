@@ -4,28 +4,24 @@
 import hashlib
 import hmac
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from urllib.parse import urlencode
-
-from django.http import HttpRequest, HttpResponse
-from django.urls import URLPattern, path
 
 from .base import (
     APPROVED,
+    AS_ASKED,
     CANCELLED,
     DECLINED,
-    FormRejected,
     Item,
     Message,
     Order,
     StandIn,
+    Variation,
     change_amount,
     exponent,
-    first_values,
-    gateway_view,
     random_digits,
-    shop_settings,
 )
+from .kit import Problems, played_account
 
 
 def signature(fields: Mapping[str, str], secret: str) -> str:
@@ -34,44 +30,39 @@ def signature(fields: Mapping[str, str], secret: str) -> str:
     return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
 
 
-def _account() -> tuple[str, str]:
-    account = shop_settings("dummy") or {}
-    return str(account.get("MERCHANT_ID") or ""), str(account.get("SECRET") or "")
+def _major(amount: Decimal, currency: str) -> str:
+    return f"{amount.quantize(Decimal(1).scaleb(-exponent(currency))):f}"
 
 
 class DummyStandIn(StandIn):
     slug = "dummy"
     display_name = "Dummy gateway"
     endpoints = {"SERVICE_URL": "checkout"}
+    checkout_paths = {"checkout": "checkout"}
+    signature_field = "signature"
     verified_by = "signature"
     receiver_setting = "MERCHANT_ID"
     statuses = {APPROVED: "paid", DECLINED: "failed", CANCELLED: "cancelled"}
 
-    def urlpatterns(self) -> list[URLPattern]:
-        return [path("checkout", checkout, name="checkout")]
+    def account(self) -> dict[str, str]:
+        return played_account(self.slug, "MERCHANT_ID", "SECRET")
 
     def check_form(self, fields: Mapping[str, str]) -> Order:
-        merchant, secret = _account()
-        problems = []
-        if not merchant or fields.get("merchant") != merchant:
-            problems.append("merchant is not the account this sandbox plays.")
-        elif not hmac.compare_digest(signature(fields, secret), fields.get("signature", "")):
-            problems.append("signature does not match the form.")
-        currency, text = fields.get("currency", ""), fields.get("amount", "")
-        try:
-            total = Decimal(text)
-        except InvalidOperation:
-            total = Decimal(0)
-        if total <= 0 or len(text.partition(".")[2]) != exponent(currency):
-            problems.append(f"amount {text!r} is not a {currency} amount in major units.")
-        if problems:
-            raise FormRejected("The dummy gateway refuses this form", problems)
+        account, problems = self.account(), Problems(fields)
+        if problems.equals("merchant", account["MERCHANT_ID"], "the account"):
+            problems.signature("signature", signature(fields, account["SECRET"]))
+        currency = fields.get("currency", "")
+        total = problems.amount("amount", currency)
+        for name in ("notify_url", "return_url", "cancel_url"):
+            problems.http_url(name)
+        problems.raise_if_any("The dummy gateway refuses this form")
+        reference = fields.get("reference", "")
         return Order(
-            merchant=merchant,
-            reference=fields.get("reference", ""),
+            merchant=account["MERCHANT_ID"],
+            reference=reference,
             currency=currency,
             total=total,
-            items=(Item(f"Order {fields.get('reference', '')}", 1, total),),
+            items=(Item(f"Order {reference}", 1, total),),
             notify_url=fields.get("notify_url", ""),
             return_url=fields.get("return_url", ""),
             cancel_url=fields.get("cancel_url", ""),
@@ -80,10 +71,10 @@ class DummyStandIn(StandIn):
     def form_for(
         self, *, reference: str, amount: Decimal, currency: str, receiver: str
     ) -> dict[str, str]:
-        places = Decimal(1).scaleb(-exponent(currency.upper()))
-        form = {"merchant": receiver, "reference": reference, "currency": currency.upper()}
-        form["amount"] = f"{amount.quantize(places):f}"
-        form["signature"] = signature(form, _account()[1])
+        currency = currency.upper()
+        form = {"merchant": receiver, "reference": reference, "currency": currency}
+        form["amount"] = _major(amount, currency)
+        form["signature"] = signature(form, self.account()["SECRET"])
         return form
 
     def notification(
@@ -93,20 +84,20 @@ class DummyStandIn(StandIn):
         status: str,
         amount: Decimal | None = None,
         transaction_id: str | None = None,
+        vary: Variation = AS_ASKED,
     ) -> Message:
         order = self.check_form(fields)
-        charged = order.total if amount is None else amount
-        places = Decimal(1).scaleb(-exponent(order.currency))
+        currency = vary.currency or order.currency
         sent = {
-            "merchant": order.merchant,
+            "merchant": vary.receiver or order.merchant,
             "reference": order.reference,
             "transaction": transaction_id or random_digits(12),
-            "amount": f"{charged.quantize(places):f}",
-            "currency": order.currency,
+            "amount": _major(order.total if amount is None else amount, currency),
+            "currency": currency,
             "status": self.statuses[status],
-            "test": "1",
+            "test": "1" if vary.test else "0",
         }
-        sent["signature"] = signature(sent, _account()[1])
+        sent["signature"] = signature(sent, self.account()["SECRET"])
         body = urlencode(sent).encode("ascii")
         return Message(body=body, transaction_id=sent["transaction"], status=sent["status"])
 
@@ -118,13 +109,6 @@ class DummyStandIn(StandIn):
 
     def cancel_url(self, fields: Mapping[str, str]) -> str:
         return fields.get("cancel_url", "")
-
-
-@gateway_view
-def checkout(request: HttpRequest) -> HttpResponse:
-    from .. import views
-
-    return views.begin_checkout(request, stand_in, first_values(request))
 
 
 stand_in = DummyStandIn()

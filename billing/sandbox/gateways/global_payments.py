@@ -34,12 +34,15 @@ from django.urls import URLPattern, path
 
 from .base import (
     APPROVED,
+    AS_ASKED,
     DECLINED,
     FormRejected,
     Item,
     Message,
     Order,
     StandIn,
+    Variation,
+    as_asked,
     change_amount,
     exponent,
     first_values,
@@ -274,7 +277,9 @@ class GlobalPaymentsStandIn(StandIn):
         status: str,
         amount: Decimal | None = None,
         transaction_id: str | None = None,
+        vary: Variation = AS_ASKED,
     ) -> Message:
+        as_asked(vary, self.slug)
         order = self.check_form(fields)
         account = merchant_account()
         if account is None:  # check_form refuses every request without one

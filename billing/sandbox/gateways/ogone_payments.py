@@ -39,11 +39,14 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 
 from .base import (
+    AS_ASKED,
     FormRejected,
     Item,
     Message,
     Order,
     StandIn,
+    Variation,
+    as_asked,
     change_amount,
     exponent,
     gateway_view,
@@ -300,8 +303,10 @@ class OgonePaymentsStandIn(StandIn):
         status: str,
         amount: Decimal | None = None,
         transaction_id: str | None = None,
+        vary: Variation = AS_ASKED,
     ) -> Message:
         """The post-sale parameters, in Worldline's letter case, signed with SHA-OUT."""
+        as_asked(vary, self.slug)
         configured = account()
         order = self._order(fields, configured)
         code = self.statuses.get(status, status)

@@ -24,11 +24,14 @@ from django.urls import URLPattern, path
 
 from .base import (
     APPROVED,
+    AS_ASKED,
     FormRejected,
     Item,
     Message,
     Order,
     StandIn,
+    Variation,
+    as_asked,
     change_amount,
     gateway_view,
     shop_settings,
@@ -248,7 +251,9 @@ class PayPalStandIn(StandIn):
         status: str,
         amount: Decimal | None = None,
         transaction_id: str | None = None,
+        vary: Variation = AS_ASKED,
     ) -> Message:
+        as_asked(vary, self.slug)
         order = self.check_form(fields)
         currency = order.currency
         gross = order.total if amount is None else amount

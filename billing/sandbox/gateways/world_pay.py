@@ -30,6 +30,7 @@ from django.urls import URLPattern, path
 
 from .base import (
     APPROVED,
+    AS_ASKED,
     CANCELLED,
     DECLINED,
     FormRejected,
@@ -37,6 +38,8 @@ from .base import (
     Message,
     Order,
     StandIn,
+    Variation,
+    as_asked,
     change_amount,
     exponent,
     first_values,
@@ -249,7 +252,9 @@ class WorldPayStandIn(StandIn):
         status: str,
         amount: Decimal | None = None,
         transaction_id: str | None = None,
+        vary: Variation = AS_ASKED,
     ) -> Message:
+        as_asked(vary, self.slug)
         order = self.check_form(fields)
         if status == DECLINED:
             status = CANCELLED  # refused, then cancelled by the shopper: see the docstring

@@ -13,8 +13,8 @@ from django.core.exceptions import SuspiciousOperation
 from django.http.multipartparser import MultiPartParser, MultiPartParserError
 from django.utils.http import parse_header_parameters
 
-from ..exceptions import MalformedNotification
-from ..models import NotificationLog
+from .exceptions import MalformedNotification
+from .models import NotificationLog
 
 MULTIPART = "multipart/form-data"
 

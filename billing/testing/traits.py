@@ -1,0 +1,98 @@
+"""How each gateway behaves, in one table: read by the conformance mixin, the sandbox
+flows and the browser flows, and checked against the stand-ins by a meta-test.
+
+A gateway that a shop or another package adds registers its row with ``register``.
+"""
+
+from dataclasses import dataclass
+
+from ..models import PaymentStatus
+
+
+@dataclass(frozen=True)
+class GatewayTraits:
+    slug: str
+    # What a decline notification says, in the gateway's own words (bytes on the wire).
+    declined_with: bytes
+    # The gateway reports declines; else only cancellations (Worldpay's transStatus C).
+    declines: bool = True
+    # The gateway shows the customer the shop's answer at its own URL (a relay response).
+    shows_reply: bool = False
+    # The customer's redirection carries a signed copy of the notification (Worldline).
+    feedback: bool = False
+    # The gateway notifies the shop when the customer cancels on its page.
+    notifies_cancel: bool = False
+    # The gateway knows no cancel URL: its Cancel ends on its own page, whose link goes
+    # back the way the customer came.
+    cancel_goes_back: bool = False
+    # The notification's amount is signed (else a tampered amount arrives authentic and
+    # is held, not rejected).
+    amount_signed: bool = True
+    # An authentic different amount fails verification like a tampered one (the amount
+    # is bound into a signed reference, as with Global Payments' ORDER_ID).
+    other_amount_rejected: bool = False
+    # The notification names the receiving account; one that cannot proves it by a
+    # signature with that account's own secret (another account's is then rejected).
+    names_receiver: bool = True
+    # The notification names the currency; else it implies the account's own.
+    names_currency: bool = True
+    # notify/ reads a multipart/form-data body like a form (not PayPal, whose postback
+    # needs the exact bytes it sent).
+    accepts_multipart: bool = True
+    # A MERCHANT_SETTINGS key whose value the gateway sends the shop in the notification
+    # (a callback password): the notification log must never show it.
+    sent_secret: str = ""
+    # With the sandbox's "Send it late", the customer is back before the notification.
+    notifies_late: bool = False
+    # The HTTP status the gateway expects for a notification it delivered.
+    ack_status: int = 200
+
+    @property
+    def declined_state(self) -> str:
+        return PaymentStatus.FAILED if self.declines else PaymentStatus.CANCELLED
+
+
+TRAITS: dict[str, GatewayTraits] = {}
+
+
+def register(traits: GatewayTraits) -> GatewayTraits:
+    TRAITS[traits.slug] = traits
+    return traits
+
+
+for _row in (
+    GatewayTraits("pay_pal", b"payment_status=Denied", accepts_multipart=False, notifies_late=True),
+    # Worldpay reports authorised (Y) and cancelled (C) payments only. Its callback is not
+    # signed (the password is its only authentication).
+    GatewayTraits(
+        "world_pay",
+        b"transStatus=C",
+        declines=False,
+        shows_reply=True,
+        notifies_cancel=True,
+        amount_signed=False,
+        sent_secret="CALLBACK_PASSWORD",
+    ),
+    # The HPP reports only a transaction it attempted, and its response hash does not
+    # cover AMOUNT: a changed amount fails against the amount the hashed ORDER_ID carries.
+    GatewayTraits(
+        "global_payments",
+        b"RESULT=101",
+        shows_reply=True,
+        cancel_goes_back=True,
+        other_amount_rejected=True,
+    ),
+    # Worldline tells the shop twice, both signed with SHA-OUT: the post-sale request,
+    # then the customer's redirection with the same parameters.
+    GatewayTraits("ogone_payments", b"STATUS=2", feedback=True, names_receiver=False),
+    # Authorize.Net posts the relay response and shows the customer the shop's answer.
+    GatewayTraits(
+        "authorize_net_dpm",
+        b"x_response_code=2",
+        shows_reply=True,
+        names_receiver=False,
+        names_currency=False,
+    ),
+    GatewayTraits("dummy", b"status=failed"),
+):
+    register(_row)
