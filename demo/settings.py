@@ -115,6 +115,59 @@ MERCHANT_SETTINGS = {
         "RETURN_REDIRECT_URL": "/orders/{reference}/",
         "CANCEL_REDIRECT_URL": "/orders/{reference}/cancelled/",
     },
+    "pay_fast": {
+        "MERCHANT_ID": "10000100",
+        "MERCHANT_KEY": "demomerchantkey",
+        "PASSPHRASE": "demo-pay-fast-passphrase",
+        "RETURN_REDIRECT_URL": "/orders/{reference}/",
+        "CANCEL_REDIRECT_URL": "/orders/{reference}/cancelled/",
+    },
+    "skrill": {
+        "PAY_TO_EMAIL": "shop@kettle-and-quill.example",
+        "MERCHANT_ID": "12345678",
+        "SECRET_WORD": "demo-skrill-secret-word",
+        "RETURN_REDIRECT_URL": "/orders/{reference}/",
+        "CANCEL_REDIRECT_URL": "/orders/{reference}/cancelled/",
+    },
+    "payu_in": {
+        "MERCHANT_KEY": "demokey",
+        "SALT": "demo-payu-salt",
+        "RETURN_REDIRECT_URL": "/orders/{reference}/",
+        "CANCEL_REDIRECT_URL": "/orders/{reference}/cancelled/",
+    },
+    "robokassa": {
+        "MERCHANT_LOGIN": "demoshop",
+        "PASSWORD1": "demo-robokassa-password-1",
+        "PASSWORD2": "demo-robokassa-password-2",
+        "RETURN_REDIRECT_URL": "/orders/{reference}/",
+        "CANCEL_REDIRECT_URL": "/orders/{reference}/cancelled/",
+    },
+    "ipay88": {
+        "MERCHANT_CODE": "M00001",
+        "MERCHANT_KEY": "demo-ipay88-merchant-key",
+        "RETURN_REDIRECT_URL": "/orders/{reference}/",
+        "CANCEL_REDIRECT_URL": "/orders/{reference}/cancelled/",
+    },
+    "liqpay": {
+        "PUBLIC_KEY": "demo_public_key",
+        "PRIVATE_KEY": "demo-liqpay-private-key",
+        "RETURN_REDIRECT_URL": "/orders/{reference}/",
+        "CANCEL_REDIRECT_URL": "/orders/{reference}/cancelled/",
+    },
+    "opayo_form": {
+        "VENDOR": "demoshop",
+        "ENCRYPTION_PASSWORD": "demoOpayoPass123",  # 16 characters: an AES-128 key
+        "RETURN_REDIRECT_URL": "/orders/{reference}/",
+        "CANCEL_REDIRECT_URL": "/orders/{reference}/cancelled/",
+    },
+    "quickpay": {
+        "MERCHANT_ID": "7777",
+        "AGREEMENT_ID": "8888",
+        "API_KEY": "demo-quickpay-payment-window-key",
+        "PRIVATE_KEY": "demo-quickpay-private-key",
+        "RETURN_REDIRECT_URL": "/orders/{reference}/",
+        "CANCEL_REDIRECT_URL": "/orders/{reference}/cancelled/",
+    },
 }
 
 LOGGING = {

@@ -12,10 +12,17 @@ from ..models import PaymentStatus
 @dataclass(frozen=True)
 class GatewayTraits:
     slug: str
-    # What a decline notification says, in the gateway's own words (bytes on the wire).
-    declined_with: bytes
+    # What a decline notification says, in the gateway's own words: (field, value) in
+    # the notification's fields as its protocol reads them.
+    declined_with: tuple[str, str]
     # The gateway reports declines; else only cancellations (Worldpay's transStatus C).
     declines: bool = True
+    # The gateway notifies the shop of a declined payment at all (Robokassa does not: it
+    # only sends the customer to its fail URL).
+    notifies_decline: bool = True
+    # How the shop logs the gateway's notification: "notify" for a server-to-server
+    # call, or the kind of the customer's return when that is the notification.
+    notification_kind: str = "notify"
     # The gateway shows the customer the shop's answer at its own URL (a relay response).
     shows_reply: bool = False
     # The customer's redirection carries a signed copy of the notification (Worldline).
@@ -61,12 +68,14 @@ def register(traits: GatewayTraits) -> GatewayTraits:
 
 
 for _row in (
-    GatewayTraits("pay_pal", b"payment_status=Denied", accepts_multipart=False, notifies_late=True),
+    GatewayTraits(
+        "pay_pal", ("payment_status", "Denied"), accepts_multipart=False, notifies_late=True
+    ),
     # Worldpay reports authorised (Y) and cancelled (C) payments only. Its callback is not
     # signed (the password is its only authentication).
     GatewayTraits(
         "world_pay",
-        b"transStatus=C",
+        ("transStatus", "C"),
         declines=False,
         shows_reply=True,
         notifies_cancel=True,
@@ -77,22 +86,30 @@ for _row in (
     # cover AMOUNT: a changed amount fails against the amount the hashed ORDER_ID carries.
     GatewayTraits(
         "global_payments",
-        b"RESULT=101",
+        ("RESULT", "101"),
         shows_reply=True,
         cancel_goes_back=True,
         other_amount_rejected=True,
     ),
     # Worldline tells the shop twice, both signed with SHA-OUT: the post-sale request,
     # then the customer's redirection with the same parameters.
-    GatewayTraits("ogone_payments", b"STATUS=2", feedback=True, names_receiver=False),
+    GatewayTraits("ogone_payments", ("STATUS", "2"), feedback=True, names_receiver=False),
     # Authorize.Net posts the relay response and shows the customer the shop's answer.
     GatewayTraits(
         "authorize_net_dpm",
-        b"x_response_code=2",
+        ("x_response_code", "2"),
         shows_reply=True,
         names_receiver=False,
         names_currency=False,
     ),
-    GatewayTraits("dummy", b"status=failed"),
+    GatewayTraits("dummy", ("status", "failed")),
+    GatewayTraits("pay_fast", ("payment_status", "FAILED"), names_currency=False),
+    GatewayTraits("skrill", ("status", "-2")),
+    GatewayTraits("payu_in", ("status", "failure"), names_currency=False),
+    GatewayTraits("robokassa", ("", ""), notifies_decline=False, names_currency=False),
+    GatewayTraits("ipay88", ("Status", "0")),
+    GatewayTraits("liqpay", ("status", "failure")),
+    GatewayTraits("opayo_form", ("Status", "NOTAUTHED"), notification_kind="return"),
+    GatewayTraits("quickpay", ("accepted", "false"), accepts_multipart=False),
 ):
     register(_row)

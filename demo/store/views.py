@@ -152,6 +152,10 @@ def buy(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("store:checkout", reference=order.reference)
 
 
+def product_currency(order: Order) -> str:
+    return str(order.product.currency)
+
+
 @require_http_methods(["GET", "POST"])
 def checkout(request: HttpRequest, reference: str) -> HttpResponse:
     """Choose a gateway (a POST); the pay page then shows that gateway's form."""
@@ -165,7 +169,14 @@ def checkout(request: HttpRequest, reference: str) -> HttpResponse:
             raise Http404("no such payment method")
         order.gateway = gateway
         order.cancelled_at = None
-        order.save(update_fields=["gateway", "cancelled_at"])
+        # A gateway that takes other currencies only (PayFast: ZAR) is asked for the
+        # product's price in its own: a demo has no exchange rates.
+        accepted = get_integration(gateway).currencies
+        if accepted and product_currency(order) not in accepted:
+            order.currency = accepted[0]
+        else:
+            order.currency = product_currency(order)
+        order.save(update_fields=["gateway", "cancelled_at", "currency"])
         return redirect("store:pay", reference=reference, gateway=gateway)
     return render(request, "store/checkout.html", {"order": order, "gateways": available})
 

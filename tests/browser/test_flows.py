@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from billing.models import NotificationLog, Outcome, PaymentStatus, Verdict
+from billing.registry import get_integration
 from tests.browser.flows import (
     GATEWAYS,
     Gateway,
@@ -71,8 +72,11 @@ def test_decline_is_reported_to_the_shop(page: Any, shop: str, gateway: Gateway)
     reference = to_sandbox(page, shop, gateway)
     decide(page, "Decline", gateway.declined.label)
     assert payment(gateway, reference).status == gateway.declined.status
-    log = NotificationLog.objects.get(kind="notify")
-    assert gateway.declined_with in bytes(log.body) and log.outcome == Outcome.APPLIED
+    log = NotificationLog.objects.get(kind=gateway.kinds[0])
+    integration = get_integration(gateway.slug)
+    fields = integration.parse_notification(integration.inbound(log))
+    name, value = gateway.declined_with
+    assert fields[name] == value and log.outcome == Outcome.APPLIED
     # Not charged, whether the gateway calls it failed or cancelled: another go.
     expect(page.get_by_role("link", name="Try again")).to_be_visible()
 
