@@ -292,7 +292,15 @@ class Integration:
         """The stored request as the protocol reads it (a multipart form as form pairs)."""
         body = form_body(log) if self.accepts_multipart else bytes(log.body)
         headers = {str(k): str(v) for k, v in (log.headers or {}).items()}
-        return Inbound(body, log.content_type, log.method, log.query_string, headers, log.kind)
+        return Inbound(
+            body,
+            log.content_type,
+            log.method,
+            log.query_string,
+            headers,
+            log.kind,
+            log.remote_addr or "",
+        )
 
     def parse_notification(self, inbound: Inbound) -> dict[str, str]:
         """Decode the request; raise MalformedNotification when it cannot be."""

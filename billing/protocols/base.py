@@ -82,6 +82,7 @@ class Inbound:
     query: str = ""
     headers: Mapping[str, str] = field(default_factory=dict)
     kind: str = "notify"  # "notify", or a return the gateway signs ("return", "pdt", ...)
+    remote_addr: str = ""  # the sender's address, as capture recorded it
 
 
 @dataclass(frozen=True)
