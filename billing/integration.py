@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import httpx
+from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.template.loader import render_to_string
@@ -97,6 +98,16 @@ class Integration:
     # Form field -> billing page ("notify", "return", "cancel") it points the gateway at;
     # filled in unless the shop gave it (see with_callbacks).
     callback_fields: ClassVar[Mapping[str, str]] = {}
+    # Set when the notification cannot name the receiving account: a valid signature with
+    # that account's secret proves it came from the account this setting names.
+    receiver_setting: ClassVar[str] = ""
+    # Settings key -> a check of its value (None when unset) raising InvalidData, so a
+    # misconfiguration fails when the integration is built, naming the key.
+    settings_checks: ClassVar[Mapping[str, Callable[[Any], object]]] = {}
+    # The gateway shows the customer the shop's answer to its notification (a page back
+    # to the shop, after ``reply_delay`` seconds), instead of redirecting them itself.
+    shows_reply: ClassVar[bool] = False
+    reply_delay: ClassVar[int] = 2
     # Request headers the notification is verified by (a webhook signature): stored as
     # received, where headers that look like signatures or passwords are redacted.
     verified_headers: ClassVar[tuple[str, ...]] = ()
@@ -122,6 +133,13 @@ class Integration:
                 f"{self.display_name} is missing MERCHANT_SETTINGS[{self.slug!r}] keys: "
                 f"{', '.join(missing)}"
             )
+        for key, check in self.settings_checks.items():
+            try:
+                check(configured.get(key))
+            except InvalidData as exc:
+                raise IntegrationNotConfigured(
+                    f"{self.display_name}: MERCHANT_SETTINGS[{self.slug!r}][{key!r}]: {exc}"
+                ) from None
         return configured
 
     @property
@@ -162,7 +180,9 @@ class Integration:
     @property
     def account(self) -> Account:
         """The settings, mode, endpoints and HTTP client, as the protocol sees them."""
-        return Account(self.settings, self.test_mode, self.endpoint, self.http_client)
+        keys = (django_settings.SECRET_KEY, *getattr(django_settings, "SECRET_KEY_FALLBACKS", []))
+        shop_keys = tuple(str(key).encode("utf-8") for key in keys)
+        return Account(self.settings, self.test_mode, self.endpoint, self.http_client, shop_keys)
 
     def _protocol(self) -> GatewayProtocol:
         if self.protocol is None:
@@ -283,6 +303,10 @@ class Integration:
     # -- the hooks: the protocol's verbs with this integration's account -----------------
 
     def build_fields(self, request: HttpRequest | None) -> dict[str, str]:
+        if self.reference_field and not self.fields.get(self.reference_field):
+            raise InvalidData(
+                f"{self.display_name} needs {self.reference_field} (the shop's order reference)"
+            )
         return self._protocol().form(self.with_callbacks(request), self.account)
 
     def payment_terms(self, final_fields: Mapping[str, str]) -> PaymentTerms:
@@ -321,8 +345,20 @@ class Integration:
             return None
 
     def acknowledge(self, fields: Mapping[str, str], request: HttpRequest) -> Reply:
-        """The answer the gateway expects once the notification is safely stored."""
-        return self._protocol().reply(fields, self.account)
+        """The answer the gateway expects once the notification is safely stored.
+
+        A gateway that shows the customer this answer gets a page back to the shop: the
+        order page (the cancel page for a cancellation), worded by what it reports.
+        """
+        if not self.shows_reply:
+            return self._protocol().reply(fields, self.account)
+        try:
+            notification = self.to_notification(fields)
+        except Exception:  # too broken to name an order: back to the shop, no link
+            return self.back_to_shop(None, delay=self.reply_delay)
+        page = "cancel" if notification.status is Status.CANCELLED else "return"
+        url = self.absolute_url(page, request, notification.reference or None)
+        return self.back_to_shop(url, delay=self.reply_delay, reported=notification.status)
 
     def back_to_shop(
         self, url: str | None, delay: int = 2, reported: Status | None = None
@@ -352,4 +388,7 @@ class Integration:
         """Use a verifiable return (e.g. PayPal PDT) like a notification; default: nothing."""
 
     def receiver_matches(self, payment: Payment, notification: Notification) -> bool:
+        """The payment was asked of the account the notification is for, exactly."""
+        if self.receiver_setting:
+            return same_account(str(self.settings[self.receiver_setting]), payment.receiver)
         return same_account(notification.receiver, payment.receiver)

@@ -1,20 +1,18 @@
 """PayPal Payments Standard: Buy Now and cart uploads, IPN, PDT, optional encrypted buttons."""
 
 import re
-from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs
 
-from django.http import HttpRequest
 from django.utils import timezone
 
-from ..exceptions import IntegrationNotConfigured, InvalidData, VerificationUnavailable
-from ..integration import Integration, PaymentTerms
+from ..exceptions import IntegrationNotConfigured, VerificationUnavailable
+from ..integration import Integration
 from ..models import NotificationLog, Payment
 from ..protocols import pay_pal
-from ..protocols.base import Inbound, Notification, Verification
+from ..protocols.base import Notification
 from ..receivers import same_account, same_email
 
 # PayPal transaction ids are short runs of letters and digits (17 today); anything else
@@ -26,6 +24,7 @@ PDT_RETRY_AFTER = timedelta(minutes=1)
 
 class PayPalIntegration(Integration):
     slug = "pay_pal"
+    protocol = pay_pal
     accepts_multipart = False  # the postback needs the exact urlencoded bytes
     reference_field = "invoice"
     callback_fields = {"notify_url": "notify", "return": "return", "cancel_return": "cancel"}
@@ -64,15 +63,6 @@ class PayPalIntegration(Integration):
             "item_name": description or reference,
         }
 
-    def build_fields(self, request: HttpRequest | None) -> dict[str, str]:
-        if not self.fields.get("invoice"):
-            raise InvalidData("PayPal needs an invoice (the shop's order reference)")
-        fields = self.with_callbacks(request)
-        final = pay_pal.build_fields(fields, receiver_email=self.settings["RECEIVER_EMAIL"])
-        if self.settings.get("PDT_TOKEN"):
-            final.setdefault("rm", "2")
-        return final
-
     def seal(self, final_fields: dict[str, str]) -> dict[str, str]:
         """With EWP settings, the whole button travels encrypted to PayPal's certificate."""
         ewp = self.settings.get("EWP")
@@ -88,29 +78,6 @@ class PayPalIntegration(Integration):
             paypal_cert_pem=ewp["PAYPAL_CERT"],
         )
         return {"cmd": "_s-xclick", "encrypted": blob}
-
-    def payment_terms(self, final_fields: Mapping[str, str]) -> PaymentTerms:
-        return PaymentTerms(
-            reference=final_fields["invoice"],
-            amount=pay_pal.expected_total(final_fields),
-            currency=final_fields["currency_code"].upper(),
-            receiver=self.settings["RECEIVER_EMAIL"],
-        )
-
-    def parse_notification(self, inbound: Inbound) -> dict[str, str]:
-        return pay_pal.parse_ipn(inbound.body)
-
-    def verify(self, inbound: Inbound, fields: Mapping[str, str]) -> Verification:
-        if inbound.kind == "pdt":
-            # PayPal's own answer to our PDT request over TLS: authentic by construction.
-            return Verification.VALID
-        # The endpoint follows the shop's mode, never the posted test_ipn.
-        return pay_pal.verify_ipn(
-            inbound.body, postback_url=self.endpoint("POSTBACK_URL"), client=self.http_client
-        )
-
-    def to_notification(self, fields: Mapping[str, str]) -> Notification:
-        return pay_pal.to_notification(fields, integration=self.slug)
 
     def receiver_matches(self, payment: Payment, notification: Notification) -> bool:
         """The account's e-mail (ASCII case-insensitive, as PayPal compares them; never a

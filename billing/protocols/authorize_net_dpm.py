@@ -25,12 +25,27 @@ the account's own (Authorize.Net refuses a currency the account does not process
 import hashlib
 import hmac
 import re
+import secrets
+import time
 from collections.abc import Mapping
 from decimal import Decimal
 
 from ..exceptions import InvalidData, MalformedNotification
 from ..money import format_amount, to_decimal, within_minor_unit
-from .base import Notification, Status, limited, parse_amount, parse_form_body
+from .base import (
+    Account,
+    Inbound,
+    Notification,
+    PaymentTerms,
+    Reply,
+    Status,
+    Verification,
+    limited,
+    parse_amount,
+    parse_form_body,
+)
+
+SPEC = "Authorize.Net SIM Developer Guide (September 2017) with the Signature Key (A1706)"
 
 LIVE_SERVICE_URL = "https://secure.authorize.net/gateway/transact.dll"
 TEST_SERVICE_URL = "https://test.authorize.net/gateway/transact.dll"
@@ -227,3 +242,49 @@ def to_notification(fields: Mapping[str, str], *, integration: str, currency: st
         raw=dict(fields),
         receiver="",
     )
+
+
+# -- the GatewayProtocol verbs ----------------------------------------------------------
+
+
+def account_currency(account: Account) -> str:
+    """The currency the account processes (relay responses imply it)."""
+    return account.get("CURRENCY", "USD").upper()
+
+
+def form(fields: Mapping[str, object], account: Account) -> dict[str, str]:
+    return build_fields(
+        fields,
+        login=account["LOGIN_ID"],
+        key=signature_key(account["SIGNATURE_KEY"]),
+        test=account.test,
+        account_currency=account_currency(account),
+        sequence=str(secrets.randbelow(10**9)),
+        timestamp=str(int(time.time())),
+    )
+
+
+def terms(form: Mapping[str, str], account: Account) -> PaymentTerms:
+    return PaymentTerms(
+        reference=form["x_invoice_num"],
+        amount=expected_amount(form),
+        currency=form["x_currency_code"],
+        receiver=account["LOGIN_ID"],
+    )
+
+
+def read(inbound: Inbound) -> dict[str, str]:
+    return parse_relay(inbound.body)
+
+
+def verify(fields: Mapping[str, str], inbound: Inbound, account: Account) -> Verification:
+    valid = verify_relay(fields, signature_key(account["SIGNATURE_KEY"]))
+    return Verification.VALID if valid else Verification.INVALID
+
+
+def notification(fields: Mapping[str, str], account: Account, integration: str) -> Notification:
+    return to_notification(fields, integration=integration, currency=account_currency(account))
+
+
+def reply(fields: Mapping[str, str], account: Account) -> Reply:
+    return Reply()  # the integration shows the customer a page back to the shop

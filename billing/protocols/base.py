@@ -98,6 +98,9 @@ class Account:
     test: bool
     endpoint: Callable[[str], str] = field(repr=False)
     client: httpx.Client | None = field(default=None, repr=False)
+    # The shop's own secret and its fallbacks (Django's SECRET_KEY, for rotation): keys
+    # of digests billing stores in place of a secret the gateway sends in the body.
+    shop_keys: tuple[bytes, ...] = field(default=(), repr=False)
 
     def __getitem__(self, key: str) -> str:
         return str(self.settings[key])

@@ -39,13 +39,26 @@ than 1), and the base64-encoded JSON that the rxp-js lightbox posts.
 import hashlib
 import hmac
 import re
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from ..exceptions import InvalidData, MalformedNotification
 from ..money import from_minor_units, parse_minor_units
-from .base import Notification, Status, Verification, limited, parse_utf8_or_latin1
+from .base import (
+    Account,
+    Inbound,
+    Notification,
+    PaymentTerms,
+    Reply,
+    Status,
+    Verification,
+    limited,
+    parse_utf8_or_latin1,
+)
+
+SPEC = "Global Payments HPP, HPP_VERSION 2 (RealAuth HPP Developer's Guide v1.1.4 rules)"
 
 LIVE_SERVICE_URL = "https://pay.realexpayments.com/pay"
 SANDBOX_SERVICE_URL = "https://pay.sandbox.realexpayments.com/pay"
@@ -243,3 +256,57 @@ def to_notification(fields: Mapping[str, str], *, integration: str, test: bool) 
 def receiver(merchant_id: str, account: str) -> str:
     """The merchant account a payment goes to: ``MERCHANT_ID:ACCOUNT``."""
     return f"{merchant_id}:{account}"
+
+
+# -- the GatewayProtocol verbs ----------------------------------------------------------
+
+
+def hash_algorithm(value: object) -> str:
+    """The HASH_ALGORITHM setting: sha1 (the default, as in the SDKs) or sha256."""
+    algorithm = str(value or DEFAULT_HASH_ALGORITHM).lower()
+    if algorithm not in HASH_FIELDS:
+        raise InvalidData(f"must be {' or '.join(HASH_FIELDS)}, not {value!r}")
+    return algorithm
+
+
+def form(fields: Mapping[str, object], account: Account) -> dict[str, str]:
+    return build_fields(
+        fields,
+        merchant_id=account["MERCHANT_ID"],
+        account=account["ACCOUNT"],
+        secret=account["SHARED_SECRET"],
+        algorithm=hash_algorithm(account.get("HASH_ALGORITHM")),
+        now=datetime.now(UTC),
+        nonce=secrets.token_hex(4),
+    )
+
+
+def terms(form: Mapping[str, str], account: Account) -> PaymentTerms:
+    order = parse_order_id(form["ORDER_ID"])
+    if order is None:  # form always makes a parsable one
+        raise InvalidData(f"ORDER_ID {form['ORDER_ID']!r} was not made here")
+    return PaymentTerms(
+        reference=order.reference,
+        amount=from_minor_units(order.amount_minor, order.currency),
+        currency=order.currency,
+        receiver=receiver(account["MERCHANT_ID"], account["ACCOUNT"]),
+    )
+
+
+def read(inbound: Inbound) -> dict[str, str]:
+    return parse_response(inbound.body)
+
+
+def verify(fields: Mapping[str, str], inbound: Inbound, account: Account) -> Verification:
+    algorithm = hash_algorithm(account.get("HASH_ALGORITHM"))
+    return verify_response(fields, secret=account["SHARED_SECRET"], algorithm=algorithm)
+
+
+def notification(fields: Mapping[str, str], account: Account, integration: str) -> Notification:
+    # The response has no test flag: it is the shop's mode. A sandbox response on a
+    # live shop fails the hash, as the sandbox and production secrets differ.
+    return to_notification(fields, integration=integration, test=account.test)
+
+
+def reply(fields: Mapping[str, str], account: Account) -> Reply:
+    return Reply()  # the integration shows the customer a page back to the shop

@@ -34,7 +34,20 @@ from decimal import Decimal
 
 from ..exceptions import InvalidData, MalformedNotification
 from ..money import exponent, from_minor_units, parse_minor_units
-from .base import Notification, Status, limited, parse_amount, parse_utf8_or_latin1
+from .base import (
+    Account,
+    Inbound,
+    Notification,
+    PaymentTerms,
+    Reply,
+    Status,
+    Verification,
+    limited,
+    parse_amount,
+    parse_utf8_or_latin1,
+)
+
+SPEC = "Worldline e-Commerce Hosted Payment Page integration guide, revision of 2018-09-06"
 
 LIVE_SERVICE_URL = "https://secure.ogone.com/ncol/prod/orderstandard_utf8.asp"
 TEST_SERVICE_URL = "https://ogone.test.v-psp.com/ncol/test/orderstandard_utf8.asp"
@@ -281,3 +294,50 @@ def to_notification(fields: Mapping[str, str], *, integration: str) -> Notificat
         raw=dict(fields),
         receiver="",
     )
+
+
+# -- the GatewayProtocol verbs ----------------------------------------------------------
+
+
+def form(fields: Mapping[str, object], account: Account) -> dict[str, str]:
+    return build_fields(
+        fields,
+        pspid=account["PSPID"],
+        sha_in=account["SHA_IN"],
+        algorithm=normalize_algorithm(account["HASH_ALGORITHM"]),
+        test=account.test,
+    )
+
+
+def terms(form: Mapping[str, str], account: Account) -> PaymentTerms:
+    return PaymentTerms(
+        reference=form["ORDERID"],
+        amount=expected_amount(form),
+        currency=form["CURRENCY"],
+        receiver=account["PSPID"],
+    )
+
+
+def read(inbound: Inbound) -> dict[str, str]:
+    """The post-sale request by POST, or by GET on the query string."""
+    if inbound.method == "GET":
+        return parse_feedback(inbound.query.encode("utf-8"))
+    return parse_feedback(inbound.body)
+
+
+def verify(fields: Mapping[str, str], inbound: Inbound, account: Account) -> Verification:
+    valid = verify_feedback(
+        fields,
+        sha_out=account["SHA_OUT"],
+        algorithm=normalize_algorithm(account["HASH_ALGORITHM"]),
+        extra_parameters=account.settings.get("EXTRA_SHA_OUT_PARAMETERS", ()),
+    )
+    return Verification.VALID if valid else Verification.INVALID
+
+
+def notification(fields: Mapping[str, str], account: Account, integration: str) -> Notification:
+    return to_notification(fields, integration=integration)
+
+
+def reply(fields: Mapping[str, str], account: Account) -> Reply:
+    return Reply()

@@ -24,7 +24,11 @@ import httpx
 from ..exceptions import InvalidData, MalformedNotification, VerificationUnavailable
 from ..money import format_amount, to_decimal, within_minor_unit
 from .base import (
+    Account,
+    Inbound,
     Notification,
+    PaymentTerms,
+    Reply,
     Status,
     Verification,
     find_raw_field,
@@ -32,6 +36,8 @@ from .base import (
     parse_amount,
     parse_form_body,
 )
+
+SPEC = "PayPal Payments Standard: HTML Variables, IPN Integration Guide, PDT (checked 2026-11)"
 
 LIVE_SERVICE_URL = "https://www.paypal.com/cgi-bin/webscr"
 SANDBOX_SERVICE_URL = "https://www.sandbox.paypal.com/cgi-bin/webscr"
@@ -229,3 +235,46 @@ def to_notification(fields: Mapping[str, str], *, integration: str) -> Notificat
         raw=dict(fields),
         receiver=fields.get("receiver_email") or fields.get("business", ""),
     )
+
+
+# -- the GatewayProtocol verbs ----------------------------------------------------------
+
+
+def form(fields: Mapping[str, object], account: Account) -> dict[str, str]:
+    final = build_fields(fields, receiver_email=account["RECEIVER_EMAIL"])
+    if account.get("PDT_TOKEN"):
+        final.setdefault("rm", "2")
+    return final
+
+
+def terms(form: Mapping[str, str], account: Account) -> PaymentTerms:
+    return PaymentTerms(
+        reference=form["invoice"],
+        amount=expected_total(form),
+        currency=form["currency_code"].upper(),
+        receiver=account["RECEIVER_EMAIL"],
+    )
+
+
+def read(inbound: Inbound) -> dict[str, str]:
+    return parse_ipn(inbound.body)
+
+
+def verify(fields: Mapping[str, str], inbound: Inbound, account: Account) -> Verification:
+    if inbound.kind == "pdt":
+        # PayPal's own answer to our PDT request over TLS: authentic by construction.
+        return Verification.VALID
+    if account.client is None:
+        raise VerificationUnavailable("no HTTP client to ask PayPal with")
+    # The endpoint follows the shop's mode, never the posted test_ipn.
+    return verify_ipn(
+        inbound.body, postback_url=account.endpoint("POSTBACK_URL"), client=account.client
+    )
+
+
+def notification(fields: Mapping[str, str], account: Account, integration: str) -> Notification:
+    return to_notification(fields, integration=integration)
+
+
+def reply(fields: Mapping[str, str], account: Account) -> Reply:
+    return Reply()

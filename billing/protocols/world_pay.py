@@ -30,13 +30,27 @@ import hashlib
 import hmac
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from email.message import Message
 from email.utils import collapse_rfc2231_value
 from urllib.parse import unquote_to_bytes
 
 from ..exceptions import InvalidData, MalformedNotification
 from ..money import quantize, to_decimal
-from .base import Notification, Status, limited, parse_amount, parse_utf8_or_latin1
+from .base import (
+    Account,
+    Inbound,
+    Notification,
+    PaymentTerms,
+    Reply,
+    Status,
+    Verification,
+    limited,
+    parse_amount,
+    parse_utf8_or_latin1,
+)
+
+SPEC = "Worldpay Business Gateway HTML Redirect Guide V5.2, Payment Response Guide V4.3"
 
 LIVE_SERVICE_URL = "https://secure.worldpay.com/wcc/purchase"
 TEST_SERVICE_URL = "https://secure-test.worldpay.com/wcc/purchase"
@@ -253,3 +267,47 @@ def to_notification(fields: Mapping[str, str], *, integration: str) -> Notificat
         raw=dict(fields),
         receiver=fields.get("instId", ""),
     )
+
+
+# -- the GatewayProtocol verbs ----------------------------------------------------------
+
+
+def form(fields: Mapping[str, object], account: Account) -> dict[str, str]:
+    # Both URLs are signed (see above): the shopper cannot replace them.
+    return build_fields(
+        fields,
+        installation_id=account["INSTALLATION_ID"],
+        md5_secret=account["MD5_SECRET"],
+        signature_fields=account.get("SIGNATURE_FIELDS", DEFAULT_SIGNATURE_FIELDS),
+        test=account.test,
+    )
+
+
+def check_signature_fields(value: object) -> None:
+    """The SIGNATURE_FIELDS setting, if set, signs both URLs (InvalidData if not)."""
+    signature_field_names(str(value or DEFAULT_SIGNATURE_FIELDS))
+
+
+def terms(form: Mapping[str, str], account: Account) -> PaymentTerms:
+    amount, currency = Decimal(form["amount"]), form["currency"]
+    return PaymentTerms(form["cartId"], amount, currency, receiver=account["INSTALLATION_ID"])
+
+
+def read(inbound: Inbound) -> dict[str, str]:
+    return parse_callback(inbound.body)
+
+
+def verify(fields: Mapping[str, str], inbound: Inbound, account: Account) -> Verification:
+    """The password, stored as a digest under the shop's key (or a fallback key)."""
+    keys = [redaction_key(key) for key in account.shop_keys]
+    stored = fields.get(PASSWORD_FIELD, "")
+    valid = password_matches(stored, account["CALLBACK_PASSWORD"], keys)
+    return Verification.VALID if valid else Verification.INVALID
+
+
+def notification(fields: Mapping[str, str], account: Account, integration: str) -> Notification:
+    return to_notification(fields, integration=integration)
+
+
+def reply(fields: Mapping[str, str], account: Account) -> Reply:
+    return Reply()  # the integration shows the shopper a page back to the shop
