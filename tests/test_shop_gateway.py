@@ -11,7 +11,7 @@ from django.urls import reverse
 from billing import get_integration
 from billing.sandbox.gateways import stand_ins
 from billing.testing.conformance import IntegrationConformance
-from billing.testing.traits import GatewayTraits, register
+from billing.testing.traits import GatewayTraits
 
 SETTINGS = {"MERCHANT_ID": "HOUSE-1", "SECRET": "house-secret"}
 
