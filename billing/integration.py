@@ -387,8 +387,8 @@ class Integration:
     def handle_return(self, log: NotificationLog) -> None:
         """Use a verifiable return (e.g. PayPal PDT) like a notification; default: nothing."""
 
-    def receiver_matches(self, payment: Payment, notification: Notification) -> bool:
-        """The payment was asked of the account the notification is for, exactly."""
+    def receiver_matches(self, asked: str, notification: Notification) -> bool:
+        """The payment was ``asked`` of the account the notification is for, exactly."""
         if self.receiver_setting:
-            return same_account(str(self.settings[self.receiver_setting]), payment.receiver)
-        return same_account(notification.receiver, payment.receiver)
+            return same_account(str(self.settings[self.receiver_setting]), asked)
+        return same_account(notification.receiver, asked)

@@ -83,7 +83,7 @@ def mismatches(integration: Integration, payment: Payment, n: Notification) -> l
         problems.append("a test notification reached a live shop")
     elif n.test != payment.test:
         problems.append(f"notification test={n.test} for a payment made with test={payment.test}")
-    if not integration.receiver_matches(payment, n):
+    if not integration.receiver_matches(payment.receiver, n):
         problems.append(f"paid to {n.receiver!r}, not the shop's account")
     if n.currency.upper() != payment.currency.upper():
         problems.append(f"currency {n.currency!r} instead of {payment.currency}")

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from ..exceptions import IntegrationNotConfigured, VerificationUnavailable
 from ..integration import Integration
-from ..models import NotificationLog, Payment
+from ..models import NotificationLog
 from ..protocols import pay_pal
 from ..protocols.base import Notification
 from ..receivers import same_account, same_email
@@ -79,12 +79,12 @@ class PayPalIntegration(Integration):
         )
         return {"cmd": "_s-xclick", "encrypted": blob}
 
-    def receiver_matches(self, payment: Payment, notification: Notification) -> bool:
+    def receiver_matches(self, asked: str, notification: Notification) -> bool:
         """The account's e-mail (ASCII case-insensitive, as PayPal compares them; never a
         Unicode look-alike such as ``ſhop@``), or its merchant id, exactly."""
         raw = notification.raw
         if any(
-            same_email(raw.get(name, ""), payment.receiver)
+            same_email(raw.get(name, ""), asked)
             for name in ("receiver_email", "business")
         ):
             return True
