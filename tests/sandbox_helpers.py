@@ -1,33 +1,21 @@
-"""What every gateway stand-in's tests share: the sandbox's settings, a customer who
-clicks through its pages, and ``StandInFlows``, the end-to-end flows every stand-in must
-run with the shop's integration behind a real server.
+"""What every gateway stand-in's tests share: the sandbox's settings and the shop's form.
 
-A stand-in's test module configures the shop (``sandbox_settings``), renders the shop's
-form, and subclasses ``StandInFlows`` with what differs: how the gateway reports a
-decline, a cancel, a changed amount, and ``check_*`` hooks for what only it does.
+The flows themselves (``StandInFlows``, ``Customer``) ship in ``billing.testing.flows``,
+for gateways that shops add too; they are re-exported here for the built-ins' tests.
 """
 
-import html
-import re
-from collections.abc import Callable, Iterator
 from decimal import Decimal
-from importlib import import_module
-from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlsplit
+from typing import Any
 
-import httpx
-import pytest
 from django.conf import settings
-from django.test import Client, RequestFactory, override_settings
+from django.test import RequestFactory, override_settings
 
-from billing import get_integration, http
-from billing.models import NotificationLog, Outcome, Payment, PaymentStatus, Verdict
-from billing.sandbox.gateways import get_stand_in
-from billing.sandbox.models import Checkout, SentNotification
+from billing import get_integration
+from billing.sandbox.models import Checkout
+from billing.testing.flows import SANDBOX, Customer, StandInFlows, link, logs
 from tests import settings as test_settings
-from tests.helpers import outcomes, use_account
+from tests.helpers import use_account
 
-SANDBOX = "http://sandbox.test"
 SHOP = "http://shop.test"  # the shop's origin in forms rendered for a request (host=...)
 
 
@@ -71,218 +59,14 @@ def assert_refused(response: Any, *texts: str, secrets: tuple[str, ...] = ()) ->
     assert Checkout.objects.count() == 0
 
 
-def logs() -> list[tuple[str, str]]:
-    """Every request the shop logged, (kind, outcome), oldest first."""
-    return list(NotificationLog.objects.order_by("pk").values_list("kind", "outcome"))
-
-
-def link(page: Any) -> str:
-    """Where the shop's page, shown (as text) at the gateway's URL, sends the customer:
-    the sandbox's page follows the shop's refresh when it leads to the shop."""
-    found = re.search(r'<meta http-equiv="refresh" content="\d+;url=([^"]+)">', page.text)
-    assert found, page.text
-    return html.unescape(found.group(1))
-
-
-class Customer:
-    """A browser without a browser: the stand-in's pages, with cookies and CSRF."""
-
-    def __init__(self, base: str, slug: str, shop_form: Callable[[], dict[str, str]]) -> None:
-        self.http = httpx.Client(base_url=base, timeout=30)
-        self.slug = slug
-        self.shop_form = shop_form
-
-    def pay(
-        self, action: str = "approve", form: dict[str, str] | None = None, **options: str
-    ) -> httpx.Response:
-        """Post the shop's form to the gateway, then press ``action`` on its page."""
-        service_url = get_integration(self.slug).service_url
-        start = self.http.post(service_url, data=form or self.shop_form())
-        assert start.status_code == 303, start.text
-        page = self.http.get(start.headers["location"])
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
-        decide = re.search(r'<form method="post" action="([^"]+)"', page.text)
-        assert token and decide
-        data = {"csrfmiddlewaretoken": token.group(1), "action": action, **options}
-        return self.http.post(decide.group(1), data=data)
-
-
-@pytest.mark.django_db
-class StandInFlows:
-    """The stand-in and the shop's integration, face to face.
-
-    The module defines a ``sandbox`` fixture (``sandbox_settings``); the class says how
-    the gateway behaves. The defaults are a gateway that signs what it sends (or confirms
-    it by postback), reports declines and not cancels, and redirects the customer.
-    """
-
-    slug: ClassVar[str]
-    service_path: ClassVar[str]  # the sandbox's URL for the integration's SERVICE_URL
-    page_shows: ClassVar[tuple[str, ...]]  # what the hosted page shows of the shop's form
-    secrets: ClassVar[tuple[str, ...]] = ()  # never on a page the sandbox shows
-    # The gateway shows the customer the shop's answer at its own URL (a relay response).
-    shows_reply: ClassVar[bool] = False
-    # The customer's redirection carries a signed copy of the notification (Worldline).
-    feedback: ClassVar[bool] = False
-    # What Decline makes of the payment, and billing's page the customer is sent to.
-    declined: ClassVar[str] = PaymentStatus.FAILED
-    declined_page: ClassVar[str] = "return"
-    # The gateway notifies the shop of a cancel (Worldpay); else the customer only comes back.
-    cancel_reported: ClassVar[bool] = False
-    # billing's page Cancel sends the customer to; None: the gateway ends the checkout on
-    # its own page, and the customer leaves it with Back (Global Payments).
-    cancel_page: ClassVar[str | None] = "cancel"
-    # The notification's amount as the tamper option leaves it on the wire.
-    tampered: ClassVar[bytes]
-    # The amount is not signed (Worldpay): a tampered one is authentic, and held.
-    amount_signed: ClassVar[bool] = True
-    # An authentic different amount fails verification like a tampered one (Global
-    # Payments, whose hash leaves AMOUNT out but whose ORDER_ID carries it).
-    other_amount_rejected: ClassVar[bool] = False
-
-    def shop_form(self, **extra: str) -> dict[str, str]:
-        """The fields billing's integration renders for ORDER-1, 10.00."""
-        raise NotImplementedError
-
-    # -- what only this gateway does, after the shared checks ------------------------------
-
-    def check_page(self, fields: dict[str, str]) -> None:
-        """The form the sandbox kept for the hosted page."""
-
-    def check_approved(self, reply: httpx.Response) -> None:
-        """The gateway's answer to Approve, once the shop has the notification."""
-
-    def check_declined(self, reply: httpx.Response) -> None:
-        """The gateway's answer to Decline."""
-
-    def check_cancelled(self, reply: httpx.Response) -> None:
-        """The gateway's answer to Cancel."""
-
-    # -- harness ----------------------------------------------------------------------------
-
-    @pytest.fixture
-    def live(self, sandbox: Any, live_server: Any, transactional_db: Any) -> Iterator[Customer]:
-        sandbox.BILLING_SANDBOX_URL = live_server.url
-        sandbox.BILLING_SITE_URL = live_server.url
-        # Clients closed at teardown: a kept-alive connection would outlive the test server.
-        shop_client = httpx.Client(timeout=10)
-        http.set_client(shop_client)
-        customer = Customer(live_server.url, self.slug, self.shop_form)
-        yield customer
-        customer.http.close()
-        shop_client.close()
-        http.set_client(None)
-
-    def arrive(self, reply: httpx.Response, live: Customer) -> None:
-        """The customer follows the redirection; with feedback, the shop reads it."""
-        if self.feedback:
-            live.http.get(reply.headers["location"])
-
-    def sent_back(self, reply: httpx.Response, *, shown: bool) -> tuple[str, dict[str, list[str]]]:
-        """Where the customer goes next, as path and query: the link on the shop's page that
-        the gateway shows at its own URL (``shown``), or the gateway's redirect."""
-        if shown:
-            assert reply.status_code == 200 and f"/sandbox/{self.slug}/" in str(reply.url)
-            url = link(reply)
-        else:
-            assert reply.status_code == 302
-            url = reply.headers["location"]
-        parts = urlsplit(url)
-        return parts.path, parse_qs(parts.query)
-
-    @property
-    def kinds(self) -> tuple[str, ...]:
-        """How the shop logs the gateway's messages: the notification, and its copy."""
-        return ("notify", "feedback") if self.feedback else ("notify",)
-
-    # -- the page -----------------------------------------------------------------------------
-
-    def test_sandbox_is_the_service_url(self, sandbox: Any) -> None:
-        module = import_module(f"billing.sandbox.gateways.{self.slug}")
-        assert get_stand_in(self.slug) is module.stand_in
-        assert get_integration(self.slug).service_url == SANDBOX + self.service_path
-
-    def test_good_form_opens_the_hosted_page(self, sandbox: Any) -> None:
-        client = Client()
-        response = client.post(self.service_path, self.shop_form())
-        assert response.status_code == 303
-        page = client.get(response["Location"])
-        assert page.status_code == 200
-        text = page.content.decode()
-        for shown in (*self.page_shows, "Approve payment", "Decline", "Cancel and return"):
-            assert shown in text
-        for secret in self.secrets:
-            assert secret not in text and secret.lower() not in text
-        checkout = Checkout.objects.get()
-        assert checkout.gateway == self.slug
-        self.check_page(checkout.fields)
-
-    # -- end to end through a real server -------------------------------------------------------
-
-    def test_approve_pays(self, live: Customer) -> None:
-        reply = live.pay("approve")
-        path, query = self.sent_back(reply, shown=self.shows_reply)
-        assert path == f"/billing/{self.slug}/return/" and query["ref"] == ["ORDER-1"]
-        payment = Payment.objects.get()
-        assert payment.status == PaymentStatus.PAID
-        sent = SentNotification.objects.get()
-        assert "HTTP 200" in sent.delivery and payment.transaction_id == sent.transaction_id
-        log = NotificationLog.objects.get(kind="notify")
-        assert (log.verification, log.outcome) == (Verdict.VALID, Outcome.APPLIED)
-        self.arrive(reply, live)
-        self.check_approved(reply)
-
-    def test_decline(self, live: Customer) -> None:
-        reply = live.pay("decline")
-        assert Payment.objects.get().status == self.declined
-        path, query = self.sent_back(reply, shown=self.shows_reply)
-        assert path == f"/billing/{self.slug}/{self.declined_page}/" and query["ref"] == ["ORDER-1"]
-        self.check_declined(reply)
-
-    def test_cancel(self, live: Customer) -> None:
-        reply = live.pay("cancel")
-        if self.cancel_reported:
-            assert Payment.objects.get().status == PaymentStatus.CANCELLED
-            assert outcomes(kind="notify") == [Outcome.APPLIED]
-        else:  # the gateway tells the shop nothing
-            assert Payment.objects.get().status == PaymentStatus.PENDING
-            assert not NotificationLog.objects.exists()
-            assert not SentNotification.objects.exists()
-        if self.cancel_page:  # a reported cancel is answered like any notification
-            path, query = self.sent_back(reply, shown=self.shows_reply and self.cancel_reported)
-            assert path == f"/billing/{self.slug}/{self.cancel_page}/"
-            assert query["ref"] == ["ORDER-1"]
-        self.check_cancelled(reply)
-
-    def test_twice_is_applied_once(self, live: Customer) -> None:
-        live.pay("approve", send="twice")
-        assert Payment.objects.get().status == PaymentStatus.PAID
-        assert logs() == [("notify", Outcome.APPLIED), ("notify", Outcome.DUPLICATE)]
-
-    def test_tampered_amount_is_not_paid(self, live: Customer) -> None:
-        reply = live.pay("approve", send="tamper")
-        if self.shows_reply:
-            assert reply.status_code == 200  # the shop still answers the customer's page
-        self.arrive(reply, live)
-        payment = Payment.objects.get()
-        assert self.tampered in bytes(NotificationLog.objects.get(kind="notify").body)
-        if self.amount_signed:  # the signature (or the postback) fails on every path
-            assert payment.status == PaymentStatus.PENDING
-            for kind in self.kinds:
-                log = NotificationLog.objects.get(kind=kind)
-                assert (log.verification, log.outcome) == (Verdict.INVALID, Outcome.REJECTED)
-        else:  # no signature to break: the amount check is what keeps the order unpaid
-            assert payment.status == PaymentStatus.REVIEW
-            assert "amount 0.01 instead of 10.00" in payment.review_reason
-            log = NotificationLog.objects.get(kind="notify")
-            assert (log.verification, log.outcome) == (Verdict.VALID, Outcome.HELD)
-
-    def test_different_amount(self, live: Customer) -> None:
-        live.pay("approve", send="amount", other_amount="4.00")
-        payment = Payment.objects.get()
-        if self.other_amount_rejected:
-            assert payment.status == PaymentStatus.PENDING
-            assert NotificationLog.objects.get(kind="notify").verification == Verdict.INVALID
-        else:  # authentic, but not what the order asked: held for review
-            assert payment.status == PaymentStatus.REVIEW
-            assert "amount 4.00 instead of 10.00" in payment.review_reason
+__all__ = [
+    "SANDBOX",
+    "SHOP",
+    "Customer",
+    "StandInFlows",
+    "assert_refused",
+    "link",
+    "logs",
+    "order_form",
+    "sandbox_settings",
+]
