@@ -82,6 +82,7 @@ def test_the_stand_in_and_integration_agree_with_the_traits(slug: str, demo_acco
     traits, stand_in, integration = TRAITS[slug], stand_ins()[slug], get_integration(slug)
     assert stand_in.shows_reply == integration.shows_reply == traits.shows_reply
     assert stand_in.notifies_cancel == traits.notifies_cancel
+    assert stand_in.notifies_decline == traits.notifies_decline
     assert integration.accepts_multipart == traits.accepts_multipart
     # An integration that must prove the receiver by its own account is one whose
     # notifications do not name it.

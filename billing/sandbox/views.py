@@ -239,8 +239,9 @@ def decide(request: HttpRequest, gateway: str, token: str) -> HttpResponse:
     if not claimed:
         return _finished(request, stand_in, checkout, status=409)
     fields = checkout.fields
-    if action == "cancel" and not stand_in.notifies_cancel:
-        # The gateway tells the shop nothing; the customer goes back.
+    notifies = {"cancel": stand_in.notifies_cancel, "decline": stand_in.notifies_decline}
+    if not notifies.get(action, True):
+        # The gateway tells the shop nothing; the customer goes back (a fail URL).
         return _back_to_shop(request, stand_in, checkout, stand_in.cancel_url(fields))
 
     status = {"approve": APPROVED, "decline": DECLINED, "cancel": CANCELLED}[action]

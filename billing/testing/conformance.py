@@ -20,6 +20,7 @@ from django.template import Context, Template
 from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
 
+from ..exceptions import InvalidData
 from ..models import NotificationLog, Outcome, Payment, PaymentStatus
 from ..registry import get_integration
 from ..sandbox.gateways import get_stand_in
@@ -364,10 +365,21 @@ class IntegrationConformance:
             assert NotificationLog.objects.get().outcome == Outcome.REJECTED
             assert signals.successful == []
             return
-        if "currency" in change and not self.names_currency:
+        accepted = get_integration(self.slug).currencies
+        if "currency" in change and accepted and change["currency"] not in accepted:
+            # The gateway takes only its own currencies: asking in another is refused up
+            # front, and its notification for a payment asked in another one is held.
+            with pytest.raises(InvalidData):
+                self.order("ORDER-2", Decimal("10.00"), change["currency"])
+            form = self.form()
+            Payment.objects.filter(pk=self.payment().pk).update(currency=change.pop("currency"))
+            delivery = self.gateway_notification(form, **change)
+        elif "currency" in change and not self.names_currency:
             # The notification implies the account's currency: ask in another one.
             self.currency = change.pop("currency")
-        delivery = self.gateway_notification(self.form(), **change)
+            delivery = self.gateway_notification(self.form(), **change)
+        else:
+            delivery = self.gateway_notification(self.form(), **change)
         self.deliver(delivery, django_capture_on_commit_callbacks)
         assert self.payment().status == PaymentStatus.REVIEW
         assert NotificationLog.objects.get().outcome == Outcome.HELD

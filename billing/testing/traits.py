@@ -103,13 +103,34 @@ for _row in (
         names_currency=False,
     ),
     GatewayTraits("dummy", ("status", "failed")),
+    # PayFast's ITN names no currency (ZAR only); it is signed and confirmed by postback.
     GatewayTraits("pay_fast", ("payment_status", "FAILED"), names_currency=False),
+    # Skrill's md5sig signs merchant_id, mb_amount and mb_currency: all are bound.
     GatewayTraits("skrill", ("status", "-2")),
     GatewayTraits("payu_in", ("status", "failure"), names_currency=False),
-    GatewayTraits("robokassa", ("", ""), notifies_decline=False, names_currency=False),
-    GatewayTraits("ipay88", ("Status", "0")),
-    GatewayTraits("liqpay", ("status", "failure")),
-    GatewayTraits("opayo_form", ("Status", "NOTAUTHED"), notification_kind="return"),
+    # Robokassa's ResultURL reports paid invoices only; it names neither the shop (its
+    # Password#2 proves it) nor a currency (RUB).
+    GatewayTraits(
+        "robokassa",
+        ("", ""),
+        notifies_decline=False,
+        names_receiver=False,
+        names_currency=False,
+    ),
+    # iPay88 knows no cancel URL: its Cancel posts Status 0 to ResponseURL, not BackendURL.
+    GatewayTraits("ipay88", ("Status", "0"), cancel_goes_back=True),
+    # LiqPay's checkout has no cancel URL, and says nothing of a customer who leaves it.
+    GatewayTraits("liqpay", ("status", "failure"), cancel_goes_back=True),
+    # Opayo's only notification is the crypt on the customer's return (ABORT included),
+    # stored and processed as a notification; only the encryption password proves the
+    # vendor. The currency and mode ride in the VendorTxCode that Opayo echoes.
+    GatewayTraits(
+        "opayo_form",
+        ("Status", "NOTAUTHED"),
+        notification_kind="notify",
+        notifies_cancel=True,
+        names_receiver=False,
+    ),
     GatewayTraits("quickpay", ("accepted", "false"), accepts_multipart=False),
 ):
     register(_row)

@@ -47,6 +47,8 @@ class Gateway:
 
     @property
     def declined(self) -> Ending:
+        if not self.traits.notifies_decline:  # only the fail URL: nothing to record
+            return Ending("Cancelled", PaymentStatus.PENDING)
         if self.traits.declines:
             return Ending("Payment failed", PaymentStatus.FAILED)
         return Ending("Cancelled", PaymentStatus.CANCELLED)

@@ -113,6 +113,9 @@ class StandIn:
     # The gateway notifies the shop when the customer cancels on its page (Worldpay's
     # transStatus C), where PayPal tells the shop nothing.
     notifies_cancel: ClassVar[bool] = False
+    # The gateway notifies the shop of a decline; else (Robokassa) it only sends the
+    # customer to the shop's fail URL, as for a cancel.
+    notifies_decline: ClassVar[bool] = True
     accent: ClassVar[str] = "#334155"
     # What the shop must make of the hosted page's testing options, shown beside them:
     # an authentic notification of another amount, and one whose amount was changed on
