@@ -37,9 +37,10 @@ def check_integrations(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
             live.append(f"{name} ({slug})")
         if integration is None or integration.test_mode:
             continue
-        for key, (_, test_url) in integration.endpoints.items():
+        for key, (live_url, test_url) in integration.endpoints.items():
             url = integration.endpoint(key)
-            problem = not_a_live_gateway(url, test_url)
+            # One URL for both modes (Skrill, QuickPay: the account decides) is no test URL.
+            problem = not_a_live_gateway(url, "" if live_url == test_url else test_url)
             if problem:
                 messages.append(
                     Error(

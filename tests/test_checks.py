@@ -202,3 +202,15 @@ def test_a_notify_url_no_gateway_can_reach_is_a_warning(settings: Any, site: str
     assert warning.id == "billing.W004" and "PayPal" in warning.msg
     settings.BILLING_SANDBOX = True  # the local stand-ins can reach it
     assert check_operations() == []
+
+
+def test_a_gateway_with_one_url_for_both_modes_may_be_live(shop: Any) -> None:
+    """Skrill has one URL for test and live accounts: posting there live is right, but an
+    override to a test host is still refused."""
+    account = {"PAY_TO_EMAIL": "shop@example.com", "MERCHANT_ID": "1", "SECRET_WORD": "w"}
+    shop.MERCHANT_SETTINGS = {"skrill": {**account, "TEST_MODE": False}}
+    assert found("billing.E002") == []
+    override = {**account, "TEST_MODE": False, "SERVICE_URL": "https://pay.sandbox.example"}
+    shop.MERCHANT_SETTINGS = {"skrill": override}
+    [error] = found("billing.E002")
+    assert "SERVICE_URL" in error.msg

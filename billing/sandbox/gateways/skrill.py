@@ -1,0 +1,141 @@
+"""Skrill Quick Checkout, from Skrill's side: the payment form and the status response.
+
+Written from Skrill's "Quick Checkout Integration Guide" (8.x, now docs.paysafe.com),
+not from ``billing.protocols.skrill``. The form is not signed: Skrill checks that it
+names the account (``pay_to_email``), an order, an amount and a currency it takes. The
+status response is signed with ``md5sig`` over merchant_id, transaction_id, the secret
+word's MD5, mb_amount, mb_currency and status. The sandbox plays an account held in the
+currency of each order, so ``mb_amount``/``mb_currency`` repeat ``amount``/``currency``.
+"""
+
+import hashlib
+from collections.abc import Mapping
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from .base import (
+    APPROVED,
+    AS_ASKED,
+    CANCELLED,
+    DECLINED,
+    FormRejected,
+    Item,
+    Message,
+    Order,
+    StandIn,
+    Variation,
+    change_amount,
+    exponent,
+    random_digits,
+)
+from .kit import Problems, played_account
+
+# The currencies Quick Checkout accepts (the guide's "ISO 4217 currencies" table).
+CURRENCIES = frozenset(
+    "EUR TWD USD THB GBP CZK HKD HUF SGD BGN JPY PLN CAD ISK AUD INR CHF KRW DKK ZAR SEK "
+    "RON NOK HRK ILS JOD MYR OMR NZD RSD TRY TND AED MAD QAR SAR".split()
+)
+
+
+def upper_md5(text: str) -> str:
+    return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest().upper()
+
+
+def md5sig(status: Mapping[str, str], secret_word: str) -> str:
+    """The guide's "Validating the status response": merchant_id, transaction_id, the
+    upper-case MD5 of the secret word, mb_amount, mb_currency and status, concatenated."""
+    text = status["merchant_id"] + status["transaction_id"] + upper_md5(secret_word)
+    return upper_md5(text + status["mb_amount"] + status["mb_currency"] + status["status"])
+
+
+def _major(amount: Decimal, currency: str) -> str:
+    return f"{amount.quantize(Decimal(1).scaleb(-exponent(currency))):f}"
+
+
+class SkrillStandIn(StandIn):
+    slug = "skrill"
+    display_name = "Skrill"
+    endpoints = {"SERVICE_URL": "pay"}
+    checkout_paths = {"": "pay"}  # https://pay.skrill.com/
+    signature_field = "md5sig"
+    verified_by = "signature"
+    receiver_setting = "PAY_TO_EMAIL"
+    statuses = {APPROVED: "2", "pending": "0", CANCELLED: "-1", DECLINED: "-2", "reversed": "-3"}
+    accent = "#862165"
+
+    def account(self) -> dict[str, str]:
+        return played_account(self.slug, "PAY_TO_EMAIL", "MERCHANT_ID", "SECRET_WORD")
+
+    def check_form(self, fields: Mapping[str, str]) -> Order:
+        account, problems = self.account(), Problems(fields)
+        problems.equals("pay_to_email", account["PAY_TO_EMAIL"], "the merchant account")
+        if problems.require("transaction_id"):
+            problems.check(len(fields["transaction_id"]) <= 100, "transaction_id is too long.")
+        currency = fields.get("currency", "").upper()
+        problems.check(currency in CURRENCIES, f"currency {currency!r} is not accepted.")
+        total = problems.amount("amount", currency)
+        for name in ("status_url", "return_url", "cancel_url"):
+            problems.http_url(name)
+        problems.raise_if_any("Skrill cannot process this payment")
+        reference = fields["transaction_id"]
+        return Order(
+            merchant=account["PAY_TO_EMAIL"],
+            reference=reference,
+            currency=currency,
+            total=total,
+            items=(Item(fields.get("detail1_text") or f"Order {reference}", 1, total),),
+            notify_url=fields.get("status_url", ""),
+            return_url=fields.get("return_url", ""),
+            cancel_url=fields.get("cancel_url", ""),
+        )
+
+    def form_for(
+        self, *, reference: str, amount: Decimal, currency: str, receiver: str
+    ) -> dict[str, str]:
+        currency = currency.upper()
+        if currency not in CURRENCIES:
+            raise FormRejected("Skrill cannot process this payment", [f"{currency!r}?"])
+        form = {"pay_to_email": receiver or self.account()["PAY_TO_EMAIL"]}
+        form.update(transaction_id=reference, currency=currency)
+        form["amount"] = _major(amount, currency)
+        return form
+
+    def notification(
+        self,
+        fields: Mapping[str, str],
+        *,
+        status: str,
+        amount: Decimal | None = None,
+        transaction_id: str | None = None,
+        vary: Variation = AS_ASKED,
+    ) -> Message:
+        # No test flag: a test account's response is signed with its own secret word.
+        order, account = self.check_form(fields), self.account()
+        currency = vary.currency or order.currency
+        charged = _major(order.total if amount is None else amount, currency)
+        sent = {
+            "pay_to_email": order.merchant,
+            "pay_from_email": "customer@sandbox.example",
+            "merchant_id": vary.receiver or account["MERCHANT_ID"],
+            "transaction_id": order.reference,
+            "mb_transaction_id": transaction_id or random_digits(10),
+            "mb_amount": charged,
+            "mb_currency": currency,
+            "status": self.statuses[status],
+        }
+        sent["md5sig"] = md5sig(sent, account["SECRET_WORD"])
+        sent.update(amount=fields["amount"], currency=order.currency, payment_type="WLT")
+        body = urlencode(sent).encode("ascii")
+        return Message(body=body, transaction_id=sent["mb_transaction_id"], status=sent["status"])
+
+    def tamper(self, message: Message) -> Message:
+        return change_amount(message, b"mb_amount", b"amount")
+
+    def return_url(self, fields: Mapping[str, str], message: Message | None) -> str:
+        return fields.get("return_url", "")
+
+    def cancel_url(self, fields: Mapping[str, str]) -> str:
+        return fields.get("cancel_url", "")
+
+
+stand_in = SkrillStandIn()
