@@ -69,3 +69,11 @@ def test_odd_amounts_are_malformed(amount: str) -> None:
     with pytest.raises(MalformedNotification):
         fields = dummy.read(Inbound(urlencode(signed).encode()))
         dummy.notification(fields, Account(SETTINGS, test=True, endpoint=str), "dummy")
+
+
+def test_a_garbled_signature_is_invalid_not_an_error() -> None:
+    """Found by tests/test_fuzz_gateways.py: a flipped byte made the signature non-ASCII,
+    and comparing str with non-ASCII characters raised TypeError."""
+    garbled = {**NOTIFICATION, "signature": NOTIFICATION_SIGNATURE[:-1] + "\u0100"}
+    account = Account(SETTINGS, test=True, endpoint=str)
+    assert dummy.verify(garbled, Inbound(b""), account) is Verification.INVALID

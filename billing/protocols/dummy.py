@@ -71,8 +71,9 @@ def read(inbound: Inbound) -> dict[str, str]:
 
 
 def verify(fields: Mapping[str, str], inbound: Inbound, account: Account) -> Verification:
-    expected = sign(fields, account["SECRET"])
-    received = fields.get("signature", "").lower()
+    expected = sign(fields, account["SECRET"]).encode("ascii")
+    # Bytes: compare_digest refuses str with non-ASCII characters (a garbled signature).
+    received = fields.get("signature", "").lower().encode("utf-8")
     return Verification.VALID if hmac.compare_digest(expected, received) else Verification.INVALID
 
 
