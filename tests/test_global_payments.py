@@ -107,51 +107,35 @@ class TestGlobalPaymentsConformance(IntegrationConformance):
     merchant_settings = SETTINGS
     currency = "GBP"
 
-    def order(self, reference: str, amount: Decimal, currency: str) -> dict[str, str]:
-        assert currency == "GBP"
-        return {"ORDER_ID": reference, "AMOUNT": str(int(amount * 100)), "CURRENCY": currency}
-
     def gateway_notification(
         self,
         form: dict[str, str],
         *,
-        status: str = "paid",
         amount: Decimal | None = None,
         currency: str | None = None,
-        receiver: str | None = None,
         test: bool | None = None,
-        transaction_id: str = "TX-1",
+        **change: Any,
     ) -> Delivery:
-        order_id, minor = form["ORDER_ID"], form["AMOUNT"]
+        """The stand-in's response, where the HPP differs from the suite's assumptions."""
         if amount is not None or currency is not None:
-            # The HPP charges what the hashed request said: another amount or currency is
-            # the response to another attempt (another form) for the same reference.
+            # The HPP charges what the hashed request said: another amount or currency is the
+            # response to another attempt (another request) for the same reference.
             minor = str(int((amount if amount is not None else Decimal("10.00")) * 100))
-            reference = order_id.rsplit("_", 2)[0]
-            order_id = f"{reference}_{minor}{currency or form['CURRENCY']}_ffffffff"
-        secret = SECRET
+            currency = currency or form["CURRENCY"]
+            order_id = f"{form['ORDER_ID'].rsplit('_', 2)[0]}_{minor}{currency}_ffffffff"
+            form = {**form, "ORDER_ID": order_id, "AMOUNT": minor, "CURRENCY": currency}
+            hashed = ("TIMESTAMP", "MERCHANT_ID", "ORDER_ID", "AMOUNT", "CURRENCY")
+            form["SHA1HASH"] = two_pass_hash([form[name] for name in hashed], SECRET, "sha1")
         if test and not get_integration(self.slug).test_mode:
-            secret = SANDBOX_SECRET  # the sandbox signs with the sandbox's secret
-        body = response(
-            order_id=order_id,
-            amount=minor,
-            result="00" if status == "paid" else "101",
-            message="[ test system ] Authorised" if status == "paid" else "DECLINED",
-            pasref=transaction_id,
-            authcode="12345" if status == "paid" else "",
-            merchant_id=receiver or form["MERCHANT_ID"],
-            secret=secret,
-            response_url=form["MERCHANT_RESPONSE_URL"],
-        )
-        return Delivery(body=body)
-
-    def tamper(self, delivery: Delivery) -> Delivery:
-        body = delivery.body.replace(b"&AMOUNT=1000&", b"&AMOUNT=1&")
-        assert body != delivery.body
-        return Delivery(body=body)
-
-    def forge(self, form: dict[str, str]) -> Delivery:
-        return Delivery(body=response(order_id=form["ORDER_ID"], secret="guessed-secret"))
+            # The response has no test flag: the sandbox hashes with its own secret.
+            body = response(
+                order_id=form["ORDER_ID"],
+                amount=form["AMOUNT"],
+                secret=SANDBOX_SECRET,
+                response_url=form["MERCHANT_RESPONSE_URL"],
+            )
+            return Delivery(body=body)
+        return super().gateway_notification(form, test=test, **change)
 
     def secrets(self) -> list[str]:
         return [SECRET]

@@ -98,7 +98,9 @@ def payfast() -> Any:
 
 
 class TestPayFastConformance(IntegrationConformance):
-    slug, merchant_settings, currency = "pay_fast", SETTINGS, "ZAR"
+    slug = "pay_fast"
+    merchant_settings = SETTINGS
+    currency = "ZAR"
 
     @pytest.fixture(autouse=True)
     def _payfast(self, payfast: FakePayFast) -> None:

@@ -62,7 +62,9 @@ def status_body(
 
 
 class TestSkrillConformance(IntegrationConformance):
-    slug, merchant_settings, currency, other_currency = "skrill", SETTINGS, "EUR", "USD"
+    slug = "skrill"
+    merchant_settings = SETTINGS
+    currency, other_currency = "EUR", "USD"
 
     def gateway_notification(
         self, form: dict[str, str], *, test: bool | None = None, **change: Any

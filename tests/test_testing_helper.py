@@ -435,7 +435,7 @@ def test_statuses() -> None:
     ("change", "call", "says"),
     [
         ({"MERCHANT_TEST_MODE": False}, {}, "MERCHANT_TEST_MODE = True"),
-        ({}, {"slug": "stripe"}, "no stand-in for 'stripe'"),
+        ({}, {"slug": "not_a_gateway"}, "no stand-in for 'not_a_gateway'"),
         ({}, {"status": "refunded"}, "sends paid, cancelled, failed"),
         ({}, {"amount": None}, "pass amount= and currency="),
         ({}, {"currency": "GBP", "slug": "authorize_net_dpm"}, "would refuse this"),

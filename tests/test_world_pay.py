@@ -115,38 +115,6 @@ class TestWorldPayConformance(IntegrationConformance):
     slug = "world_pay"
     merchant_settings = SETTINGS
     currency = "GBP"
-    # Worldpay sends no Payment Response for a refused card (the shopper retries on the
-    # payment page); the only unsuccessful callback is a cancellation.
-    declined_state = PaymentStatus.CANCELLED
-
-    def order(self, reference: str, amount: Decimal, currency: str) -> dict[str, str]:
-        return {"cartId": reference, "amount": str(amount), "currency": currency, "desc": "Mug"}
-
-    def gateway_notification(
-        self,
-        form: dict[str, str],
-        *,
-        status: str = "paid",
-        amount: Decimal | None = None,
-        currency: str | None = None,
-        receiver: str | None = None,
-        test: bool | None = None,
-        transaction_id: str = "TX-1",
-    ) -> Delivery:
-        if test is None:
-            mode = form["testMode"]
-        else:
-            mode = "100" if test else "0"
-        body = callback(
-            cart_id=form["cartId"],
-            amount=f"{amount}" if amount is not None else form["amount"],
-            currency=currency or form["currency"],
-            status={"paid": "Y", "failed": "C"}[status],
-            trans_id=transaction_id,
-            inst_id=receiver or form["instId"],
-            test_mode=mode,
-        )
-        return Delivery(body=body)
 
     def tamper(self, delivery: Delivery) -> Delivery:
         # The password is the callback's only authentication and travels over TLS from
@@ -155,9 +123,6 @@ class TestWorldPayConformance(IntegrationConformance):
         body = body.replace(b"callbackPW=" + PASSWORD.encode(), b"callbackPW=guess")
         assert body != delivery.body
         return Delivery(body=body)
-
-    def forge(self, form: dict[str, str]) -> Delivery:
-        return Delivery(body=callback(cart_id=form["cartId"], password="not-the-password"))
 
     def stored_body(self, delivery: Delivery) -> bytes:
         return redacted(delivery.body)

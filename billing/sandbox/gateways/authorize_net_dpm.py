@@ -34,7 +34,7 @@ import time
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
@@ -47,7 +47,6 @@ from .base import (
     Order,
     StandIn,
     Variation,
-    as_asked,
     change_amount,
     first_values,
     gateway_view,
@@ -60,62 +59,24 @@ FINGERPRINT_WINDOW = 15 * 60  # seconds either side of Authorize.Net's clock
 CARD_FIELDS = ("x_card_num", "x_exp_date", "x_card_code")  # DPM posts them; never kept
 
 # SIM guide, relay response: the values x_SHA2_Hash covers, in this order.
-HASHED_FIELDS = (
-    "x_trans_id",
-    "x_test_request",
-    "x_response_code",
-    "x_auth_code",
-    "x_cvv2_resp_code",
-    "x_cavv_response",
-    "x_avs_code",
-    "x_method",
-    "x_account_number",
-    "x_amount",
-    "x_company",
-    "x_first_name",
-    "x_last_name",
-    "x_address",
-    "x_city",
-    "x_state",
-    "x_zip",
-    "x_country",
-    "x_phone",
-    "x_fax",
-    "x_email",
-    "x_ship_to_company",
-    "x_ship_to_first_name",
-    "x_ship_to_last_name",
-    "x_ship_to_address",
-    "x_ship_to_city",
-    "x_ship_to_state",
-    "x_ship_to_zip",
-    "x_ship_to_country",
-    "x_invoice_num",
+HASHED_FIELDS = tuple(
+    "x_trans_id x_test_request x_response_code x_auth_code x_cvv2_resp_code x_cavv_response "
+    "x_avs_code x_method x_account_number x_amount x_company x_first_name x_last_name "
+    "x_address x_city x_state x_zip x_country x_phone x_fax x_email x_ship_to_company "
+    "x_ship_to_first_name x_ship_to_last_name x_ship_to_address x_ship_to_city "
+    "x_ship_to_state x_ship_to_zip x_ship_to_country x_invoice_num".split()
 )
 # The customer's details the hosted form collects (prefilled from the shop's form).
-CUSTOMER = {
-    "x_first_name": "Sandy",
-    "x_last_name": "Buyer",
-    "x_company": "",
-    "x_address": "1 Test Street",
-    "x_city": "Bellevue",
-    "x_state": "WA",
-    "x_zip": "98004",
-    "x_country": "US",
-    "x_phone": "",
-    "x_fax": "",
-    "x_email": "buyer@sandbox.example",
-    "x_cust_id": "",
-    "x_ship_to_first_name": "",
-    "x_ship_to_last_name": "",
-    "x_ship_to_company": "",
-    "x_ship_to_address": "",
-    "x_ship_to_city": "",
-    "x_ship_to_state": "",
-    "x_ship_to_zip": "",
-    "x_ship_to_country": "",
-    "x_po_num": "",
-}
+CUSTOMER = dict(
+    parse_qsl(
+        "x_first_name=Sandy&x_last_name=Buyer&x_company=&x_address=1+Test+Street&x_city=Bellevue&"
+        "x_state=WA&x_zip=98004&x_country=US&x_phone=&x_fax=&x_email=buyer@sandbox.example&"
+        "x_cust_id=&x_ship_to_first_name=&x_ship_to_last_name=&x_ship_to_company=&"
+        "x_ship_to_address=&x_ship_to_city=&x_ship_to_state=&x_ship_to_zip=&x_ship_to_country=&"
+        "x_po_num=",
+        keep_blank_values=True,
+    )
+)
 # x_response_code, x_response_reason_code and its text.
 RESULTS = {
     "1": ("1", "This transaction has been approved."),
@@ -129,26 +90,19 @@ _AMOUNT = re.compile(r"^[0-9]{1,13}(\.[0-9]{1,2})?$")
 def account() -> Mapping[str, Any]:
     """The shop's Authorize.Net account, as its settings describe it (the stand-in plays it)."""
     configured = shop_settings(SETTINGS_KEY)
+    missing = [k for k in ("LOGIN_ID", "SIGNATURE_KEY") if not (configured or {}).get(k)]
     if configured is None:
-        raise FormRejected(
-            "The sandbox does not know this Authorize.Net account",
-            [
-                "It signs as Authorize.Net with the shop's Signature Key: run it with the "
-                "shop's settings (DJANGO_SETTINGS_MODULE)."
-            ],
+        problem = (
+            "It signs as Authorize.Net with the shop's Signature Key: run it with the "
+            "shop's settings (DJANGO_SETTINGS_MODULE)."
         )
-    missing = [k for k in ("LOGIN_ID", "SIGNATURE_KEY") if not configured.get(k)]
-    if missing:
-        raise FormRejected(
-            "The sandbox does not know this Authorize.Net account",
-            [f"MERCHANT_SETTINGS[{SETTINGS_KEY!r}] has no {', '.join(missing)}."],
-        )
-    if not re.fullmatch(r"[0-9A-Fa-f]{128}", str(configured["SIGNATURE_KEY"]).strip()):
-        raise FormRejected(
-            "The sandbox does not know this Authorize.Net account",
-            ["The Signature Key is not 128 hexadecimal digits."],
-        )
-    return configured
+    elif missing:
+        problem = f"MERCHANT_SETTINGS[{SETTINGS_KEY!r}] has no {', '.join(missing)}."
+    elif not re.fullmatch(r"[0-9A-Fa-f]{128}", str(configured["SIGNATURE_KEY"]).strip()):
+        problem = "The Signature Key is not 128 hexadecimal digits."
+    else:
+        return configured
+    raise FormRejected("The sandbox does not know this Authorize.Net account", [problem])
 
 
 def _key(configured: Mapping[str, Any]) -> bytes:
@@ -191,6 +145,7 @@ class AuthorizeNetDpmStandIn(StandIn):
     verified_by = "signature"
     receiver_setting = "LOGIN_ID"
     statuses = {"paid": "1", "failed": "2", "pending": "4"}
+    signature_field = "x_SHA2_Hash"
     shows_reply = True
     accent = "#1b3a6b"
 
@@ -337,13 +292,18 @@ class AuthorizeNetDpmStandIn(StandIn):
         transaction_id: str | None = None,
         vary: Variation = AS_ASKED,
     ) -> Message:
-        """The relay response: the result, the customer's details, echoes, x_SHA2_Hash."""
-        as_asked(vary, self.slug)
+        """The relay response: the result, the customer's details, echoes, x_SHA2_Hash.
+
+        It names neither the account nor a currency (the account's is implied): ``vary``
+        names another account (which signs with its own key), or live mode (else it is a
+        test request, whatever the form asked)."""
+        if vary.currency:
+            raise NotImplementedError("a relay response names no currency")
         configured = account()
         order = self._order(fields, configured)
         code = self.statuses.get(status, status)
         reason, text = RESULTS.get(code, ("1", ""))
-        test = _true(fields.get("x_test_request", ""))
+        test = vary.test
         approved = code in ("1", "4")
         charged = order.total if amount is None else amount
         trans_id = transaction_id or ("0" if test else random_digits(11))
@@ -378,7 +338,10 @@ class AuthorizeNetDpmStandIn(StandIn):
         # Merchant-defined fields (names not starting with x_) come back as posted.
         values.update({k: v for k, v in fields.items() if not k.startswith("x_")})
         values = {name: _latin1(value) for name, value in values.items()}
-        values["x_SHA2_Hash"] = sha2_hash(values, _key(configured))
+        key = _key(configured)
+        if vary.receiver and vary.receiver != configured["LOGIN_ID"]:
+            key = secrets.token_bytes(64)  # an account the sandbox does not play
+        values["x_SHA2_Hash"] = sha2_hash(values, key)
         return Message(
             body=urlencode(list(values.items()), encoding="iso-8859-1").encode("ascii"),
             transaction_id=trans_id,

@@ -24,10 +24,10 @@ import hmac
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
@@ -42,83 +42,48 @@ from .base import (
     Order,
     StandIn,
     Variation,
-    as_asked,
     change_amount,
     exponent,
     first_values,
     gateway_view,
     random_digits,
-    shop_settings,
 )
+from .kit import Problems, played_account
 
 SETTINGS_KEY = "global_payments"
 HASHES = {"SHA256HASH": "sha256", "SHA1HASH": "sha1"}  # the stronger one wins if both
-REQUEST_HASHED = ("TIMESTAMP", "MERCHANT_ID", "ORDER_ID", "AMOUNT", "CURRENCY")
-RESPONSE_HASHED = (
-    "TIMESTAMP",
-    "MERCHANT_ID",
-    "ORDER_ID",
-    "RESULT",
-    "MESSAGE",
-    "PASREF",
-    "AUTHCODE",
-)
+REQUEST_HASHED = tuple("TIMESTAMP MERCHANT_ID ORDER_ID AMOUNT CURRENCY".split())
+RESPONSE_HASHED = tuple("TIMESTAMP MERCHANT_ID ORDER_ID RESULT MESSAGE PASREF AUTHCODE".split())
 # Request fields the HPP consumes; every other field is passed back in the response.
 CONSUMED = frozenset(
-    {
-        *REQUEST_HASHED,
-        *HASHES,
-        "ACCOUNT",
-        "AUTO_SETTLE_FLAG",
-        "MERCHANT_RESPONSE_URL",
-        "CARD_PAYMENT_BUTTON",
-        "RETURN_TSS",
-    }
+    [*REQUEST_HASHED, *HASHES, "ACCOUNT", "AUTO_SETTLE_FLAG", "MERCHANT_RESPONSE_URL"]
+    + ["CARD_PAYMENT_BUTTON", "RETURN_TSS"]
 )
 # Features that change the hash rules or what the HPP does; the stand-in does not
 # model them, so it refuses them rather than answer differently from the HPP.
-NOT_MODELLED = (
-    "CARD_STORAGE_ENABLE",
-    "OFFER_SAVE_CARD",
-    "PAYER_EXIST",
-    "PAYER_REF",
-    "PMT_REF",
-    "HPP_SELECT_STORED_CARD",
-    "HPP_FRAUDFILTER_MODE",
-    "DCC_ENABLE",
+NOT_MODELLED = tuple(
+    "CARD_STORAGE_ENABLE OFFER_SAVE_CARD PAYER_EXIST PAYER_REF PMT_REF HPP_SELECT_STORED_CARD "
+    "HPP_FRAUDFILTER_MODE DCC_ENABLE".split()
 )
-MESSAGES = {"00": "[ test system ] Authorised", "101": "[ test system ] DECLINED"}
+MESSAGES = {"00": "Authorised", "101": "DECLINED"}
+TEST_SYSTEM = "[ test system ] "  # how the test system's MESSAGE begins
 _ORDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
 _DIGITS = re.compile(r"^[0-9]+$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _INVALID = "This payment request cannot be processed"
 
 
-@dataclass(frozen=True)
-class Account:
-    """What Global Payments holds for the merchant."""
-
-    merchant_id: str
-    account: str
-    secret: str
-    hash_field: str  # what the merchant hashes with, for requests the sandbox makes up
-
-
-def merchant_account() -> Account | None:
-    """The shop's account, as its settings describe it; None without settings."""
-    configured = shop_settings(SETTINGS_KEY)
-    if not configured or not configured.get("MERCHANT_ID") or not configured.get("SHARED_SECRET"):
+def merchant_account() -> dict[str, str] | None:
+    """The shop's account as its settings describe it (MERCHANT_ID, ACCOUNT, SHARED_SECRET,
+    and HASH_FIELD, what the merchant hashes with); None without settings."""
+    keys = ("MERCHANT_ID", "ACCOUNT", "SHARED_SECRET", "HASH_ALGORITHM")
+    played = played_account(SETTINGS_KEY, *keys)
+    if not played["MERCHANT_ID"] or not played["SHARED_SECRET"]:
         return None
-    return Account(
-        merchant_id=str(configured["MERCHANT_ID"]),
-        account=str(configured.get("ACCOUNT") or "internet"),
-        secret=str(configured["SHARED_SECRET"]),
-        hash_field=(
-            "SHA256HASH"
-            if str(configured.get("HASH_ALGORITHM") or "").lower() == "sha256"
-            else "SHA1HASH"
-        ),
-    )
+    played["ACCOUNT"] = played["ACCOUNT"] or "internet"
+    sha256 = played["HASH_ALGORITHM"].lower() == "sha256"
+    played["HASH_FIELD"] = "SHA256HASH" if sha256 else "SHA1HASH"
+    return played
 
 
 def two_pass_hash(values: list[str], secret: str, algorithm: str) -> str:
@@ -157,60 +122,61 @@ class GlobalPaymentsStandIn(StandIn):
     # -- the request --------------------------------------------------------------------
 
     def check_form(self, fields: Mapping[str, str]) -> Order:
-        problems: list[str] = []
-        account = merchant_account()
+        problems, account = Problems(fields), merchant_account()
         merchant_id = fields.get("MERCHANT_ID", "")
         if not merchant_id:
-            problems.append("MERCHANT_ID is missing.")
+            problems.add("MERCHANT_ID is missing.")
         elif account is None:
-            problems.append(
+            problems.add(
                 f"The sandbox knows no merchant: it plays MERCHANT_SETTINGS[{SETTINGS_KEY!r}] "
                 "(run it with the shop's settings)."
             )
-        elif merchant_id != account.merchant_id:
-            problems.append(
+        elif merchant_id != account["MERCHANT_ID"]:
+            problems.add(
                 f"MERCHANT_ID {merchant_id!r} is not a merchant this sandbox knows (it plays "
                 f"MERCHANT_SETTINGS[{SETTINGS_KEY!r}])."
             )
-        elif fields.get("ACCOUNT", account.account) != account.account:
-            problems.append(f"ACCOUNT {fields['ACCOUNT']!r} is not a sub-account of {merchant_id}.")
+        elif fields.get("ACCOUNT", account["ACCOUNT"]) != account["ACCOUNT"]:
+            problems.add(f"ACCOUNT {fields['ACCOUNT']!r} is not a sub-account of {merchant_id}.")
         order_id = fields.get("ORDER_ID", "")
-        if not _ORDER_ID.match(order_id):
-            problems.append("ORDER_ID must be 1 to 50 characters of A-Z, a-z, 0-9, _ and -.")
+        problems.check(
+            bool(_ORDER_ID.match(order_id)),
+            "ORDER_ID must be 1 to 50 characters of A-Z, a-z, 0-9, _ and -.",
+        )
         currency = fields.get("CURRENCY", "")
-        if not _CURRENCY.match(currency):
-            problems.append(f"CURRENCY {currency!r} is not an ISO 4217 code.")
+        problems.check(
+            bool(_CURRENCY.match(currency)), f"CURRENCY {currency!r} is not an ISO 4217 code."
+        )
         amount = fields.get("AMOUNT", "")
         total = Decimal(0)
         if not _DIGITS.match(amount):
-            problems.append(
+            problems.add(
                 f"AMOUNT {amount!r} is not in minor units: digits only (1000 for 10.00 EUR)."
             )
-        elif int(amount) <= 0:
-            problems.append("AMOUNT must be more than zero.")
-        else:
+        elif problems.check(int(amount) > 0, "AMOUNT must be more than zero."):
             total = Decimal(int(amount)).scaleb(-exponent(currency))
         try:
             datetime.strptime(fields.get("TIMESTAMP", ""), "%Y%m%d%H%M%S")
         except ValueError:
-            problems.append("TIMESTAMP must be YYYYMMDDHHMMSS.")
-        if fields.get("AUTO_SETTLE_FLAG", "1") not in ("0", "1", "MULTI"):
-            problems.append("AUTO_SETTLE_FLAG must be 0, 1 or MULTI.")
-        if fields.get("HPP_VERSION", "1") not in ("1", "2"):
-            problems.append("HPP_VERSION must be 1 or 2.")
-        url = fields.get("MERCHANT_RESPONSE_URL", "")
-        if url and urlsplit(url).scheme not in ("http", "https"):
-            problems.append("MERCHANT_RESPONSE_URL is not an http(s) URL.")
+            problems.add("TIMESTAMP must be YYYYMMDDHHMMSS.")
+        problems.check(
+            fields.get("AUTO_SETTLE_FLAG", "1") in ("0", "1", "MULTI"),
+            "AUTO_SETTLE_FLAG must be 0, 1 or MULTI.",
+        )
+        problems.check(fields.get("HPP_VERSION", "1") in ("1", "2"), "HPP_VERSION must be 1 or 2.")
+        url = problems.http_url("MERCHANT_RESPONSE_URL")
         for name in ("COMMENT1", "COMMENT2"):
-            if len(fields.get(name, "")) > 255:
-                problems.append(f"{name} is longer than 255 characters.")
+            problems.check(
+                len(fields.get(name, "")) <= 255, f"{name} is longer than 255 characters."
+            )
         unmodelled = [name for name in NOT_MODELLED if fields.get(name)]
-        if unmodelled:
-            problems.append(f"{', '.join(unmodelled)}: the sandbox does not model these.")
-        if account is not None and not problems:
-            problems += self._hash_problems(fields, account)
-        if problems:
-            raise FormRejected(_INVALID, problems)
+        problems.check(
+            not unmodelled, f"{', '.join(unmodelled)}: the sandbox does not model these."
+        )
+        if account is not None and not problems.found:
+            for problem in self._hash_problems(fields, account):
+                problems.add(problem)
+        problems.raise_if_any(_INVALID)
         notes = [
             "Cancel leaves the page: the HPP tells the shop nothing and has no link back "
             "to it. The sandbox's Return link, like your browser's Back button, takes you "
@@ -232,13 +198,13 @@ class GlobalPaymentsStandIn(StandIn):
         )
 
     @staticmethod
-    def _hash_problems(fields: Mapping[str, str], account: Account) -> list[str]:
+    def _hash_problems(fields: Mapping[str, str], account: Mapping[str, str]) -> list[str]:
         name = _hash_field(fields)
         received = fields.get(name, "").strip().lower()
         if not received:
             return ["SHA1HASH (or SHA256HASH) is missing."]
         values = [fields.get(field, "") for field in REQUEST_HASHED]
-        expected = two_pass_hash(values, account.secret, HASHES[name])
+        expected = two_pass_hash(values, account["SHARED_SECRET"], HASHES[name])
         if not hmac.compare_digest(expected.encode(), received.encode()):
             return [
                 f"{name} is incorrect: it must hash {'.'.join(REQUEST_HASHED)} and then the "
@@ -262,10 +228,10 @@ class GlobalPaymentsStandIn(StandIn):
         }
         account = merchant_account()
         if account is not None:
-            form["ACCOUNT"] = account.account
+            form["ACCOUNT"] = account["ACCOUNT"]
             values = [form[field] for field in REQUEST_HASHED]
-            name = account.hash_field
-            form[name] = two_pass_hash(values, account.secret, HASHES[name])
+            name = account["HASH_FIELD"]
+            form[name] = two_pass_hash(values, account["SHARED_SECRET"], HASHES[name])
         return form
 
     # -- the response -------------------------------------------------------------------
@@ -279,7 +245,11 @@ class GlobalPaymentsStandIn(StandIn):
         transaction_id: str | None = None,
         vary: Variation = AS_ASKED,
     ) -> Message:
-        as_asked(vary, self.slug)
+        """The response; ``vary`` names another merchant, or the production system (whose
+        MESSAGE lacks "[ test system ]"). It names no currency: another one is the response
+        to another request."""
+        if vary.currency:
+            raise NotImplementedError("the HPP's response names no currency")
         order = self.check_form(fields)
         account = merchant_account()
         if account is None:  # check_form refuses every request without one
@@ -294,12 +264,12 @@ class GlobalPaymentsStandIn(StandIn):
         minor = int(charged.scaleb(exponent(order.currency)).to_integral_value())
         response = {
             "TIMESTAMP": fields["TIMESTAMP"],
-            "MERCHANT_ID": account.merchant_id,
-            "ACCOUNT": fields.get("ACCOUNT", account.account),
+            "MERCHANT_ID": vary.receiver or account["MERCHANT_ID"],
+            "ACCOUNT": fields.get("ACCOUNT", account["ACCOUNT"]),
             "ORDER_ID": order.reference,
             "RESULT": result,
             "AUTHCODE": f"{secrets.randbelow(10**6):06d}" if result == "00" else "",
-            "MESSAGE": MESSAGES[result],
+            "MESSAGE": (TEST_SYSTEM if vary.test else "") + MESSAGES[result],
             "PASREF": transaction_id or random_digits(17),
             "AVSPOSTCODERESULT": "M",
             "AVSADDRESSRESULT": "M",
@@ -317,12 +287,21 @@ class GlobalPaymentsStandIn(StandIn):
         )
         name = _hash_field(fields)
         values = [response[field] for field in RESPONSE_HASHED]
-        response[name] = two_pass_hash(values, account.secret, HASHES[name])
+        response[name] = two_pass_hash(values, account["SHARED_SECRET"], HASHES[name])
         return Message(
             body=urlencode(response).encode("ascii"),
             transaction_id=response["PASREF"],
             status=result,
         )
+
+    def forge(self, message: Message) -> Message:
+        """The response with a hash the HPP never made, in whichever field it carries one."""
+        pairs = message.body.split(b"&")
+        for i, pair in enumerate(pairs):
+            name, _, value = pair.partition(b"=")
+            if name.decode() in HASHES:
+                pairs[i] = name + b"=" + (b"1" if value[:1] == b"0" else b"0") * len(value)
+        return replace(message, body=b"&".join(pairs))
 
     def tamper(self, message: Message) -> Message:
         """Change AMOUNT on the wire: the response hash does not cover it."""

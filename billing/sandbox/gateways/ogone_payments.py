@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, URLPattern, path, reverse
@@ -46,7 +46,6 @@ from .base import (
     Order,
     StandIn,
     Variation,
-    as_asked,
     change_amount,
     exponent,
     gateway_view,
@@ -54,9 +53,12 @@ from .base import (
     shop_settings,
     with_query,
 )
+from .kit import Problems
 
 SETTINGS_KEY = "ogone_payments"
 ALGORITHMS = {"SHA1": "sha1", "SHA256": "sha256", "SHA512": "sha512"}
+_UNKNOWN_ACCOUNT = "The sandbox does not know this Worldline account"
+_UNCHECKED = "The sandbox cannot check this signature"
 
 # The SHA-IN parameters the stand-in knows (a subset of the guide's "List of parameters
 # to be included in SHA-IN calculation"). Worldline leaves any other parameter out of
@@ -78,37 +80,38 @@ _ITEM = re.compile(r"^(ITEMID|ITEMNAME|ITEMPRICE|ITEMQUANT|ITEMVAT|ITEMVATCODE|T
 STATUSES = {"paid": "9", "failed": "2", "pending": "51", "cancelled": "1"}
 ACCEPTED = frozenset({"5", "9", "51", "91"})  # the customer goes to ACCEPTURL
 UNCERTAIN = frozenset({"52", "92"})  # EXCEPTIONURL
+# What the feedback says of the card and the customer, after NCERROR.
+CARD_CHECKS = "BRAND=VISA&IPCTY=BE&CCCTY=US&ECI=7&CVCCheck=NO&AAVCheck=NO&VC=NO&IP=192.0.2.10"
 
 
 def account() -> Mapping[str, Any]:
     """The shop's Worldline account, as its settings describe it (the stand-in plays it)."""
     configured = shop_settings(SETTINGS_KEY)
     if configured is None:
-        raise FormRejected(
-            "The sandbox does not know this Worldline account",
-            [
-                "It signs as Worldline with the shop's SHA-IN and SHA-OUT passphrases: run "
-                "it with the shop's settings (DJANGO_SETTINGS_MODULE).",
-            ],
+        raise _refused(
+            _UNKNOWN_ACCOUNT,
+            "It signs as Worldline with the shop's SHA-IN and SHA-OUT passphrases: run "
+            "it with the shop's settings (DJANGO_SETTINGS_MODULE).",
         )
     missing = [k for k in ("PSPID", "SHA_IN", "SHA_OUT", "HASH_ALGORITHM") if not configured.get(k)]
     if missing:
-        raise FormRejected(
-            "The sandbox does not know this Worldline account",
-            [f"MERCHANT_SETTINGS[{SETTINGS_KEY!r}] has no {', '.join(missing)}."],
+        raise _refused(
+            _UNKNOWN_ACCOUNT, f"MERCHANT_SETTINGS[{SETTINGS_KEY!r}] has no {', '.join(missing)}."
         )
     return configured
+
+
+def _refused(title: str, problem: str) -> FormRejected:
+    return FormRejected(title, [problem])
 
 
 def algorithm(configured: Mapping[str, Any]) -> str:
     name = str(configured["HASH_ALGORITHM"]).upper().replace("-", "")
     if name not in ALGORITHMS:
-        raise FormRejected(
+        raise _refused(
             "The sandbox does not know this hash algorithm",
-            [
-                f"HASH_ALGORITHM {configured['HASH_ALGORITHM']!r}: Worldline offers SHA-1, "
-                "SHA-256 and SHA-512."
-            ],
+            f"HASH_ALGORITHM {configured['HASH_ALGORITHM']!r}: Worldline offers SHA-1, "
+            "SHA-256 and SHA-512.",
         )
     return ALGORITHMS[name]
 
@@ -174,83 +177,69 @@ class OgonePaymentsStandIn(StandIn):
     verified_by = "signature"
     receiver_setting = "PSPID"
     statuses = STATUSES
+    signature_field = "SHASIGN"
     accent = "#00746b"
 
     def urlpatterns(self) -> list[URLPattern]:
-        return [
-            path("ncol/test/orderstandard_utf8.asp", orderstandard, name="orderstandard"),
-        ]
+        return [path("ncol/test/orderstandard_utf8.asp", orderstandard, name="orderstandard")]
 
     # -- the form -----------------------------------------------------------------------
 
     def check_form(self, fields: Mapping[str, str]) -> Order:
         configured = account()
-        hash_name = algorithm(configured)
-        pspid = fields.get("PSPID", "")
-        if pspid != str(configured["PSPID"]):  # case-sensitive at Worldline
-            raise FormRejected(
-                "PSPID not found or not active",
-                [
-                    f"PSPID={pspid!r} is not the account this sandbox plays "
-                    f"(MERCHANT_SETTINGS[{SETTINGS_KEY!r}]['PSPID']; it is case-sensitive)."
-                ],
-            )
-        received = fields.get("SHASIGN", "")
-        if not received:
-            raise FormRejected(
-                "unknown order/0/s/",
-                ["SHASIGN is missing, and the account has a SHA-IN passphrase."],
-            )
+        pspid, received = fields.get("PSPID", ""), fields.get("SHASIGN", "")
         signed = {k: v for k, v in fields.items() if k != "SHASIGN" and v != ""}
         unknown = sorted(k for k in signed if k not in SHA_IN and not _ITEM.match(k))
+        expected = sha_sign(signed, str(configured["SHA_IN"]), algorithm(configured))
+        if pspid != str(configured["PSPID"]):  # case-sensitive at Worldline
+            raise _refused(
+                "PSPID not found or not active",
+                f"PSPID={pspid!r} is not the account this sandbox plays "
+                f"(MERCHANT_SETTINGS[{SETTINGS_KEY!r}]['PSPID']; it is case-sensitive).",
+            )
+        if not received:
+            raise _refused(
+                "unknown order/0/s/", "SHASIGN is missing, and the account has a SHA-IN passphrase."
+            )
         if unknown:
-            raise FormRejected(
-                "The sandbox cannot check this signature",
-                [
-                    f"{', '.join(unknown)}: not a SHA-IN parameter the sandbox knows. "
-                    "Worldline leaves parameters outside its SHA-IN list out of the digest, "
-                    "so a form that signs them fails with unknown order/1/s/."
-                ],
+            raise _refused(
+                _UNCHECKED,
+                f"{', '.join(unknown)}: not a SHA-IN parameter the sandbox knows. "
+                "Worldline leaves parameters outside its SHA-IN list out of the digest, "
+                "so a form that signs them fails with unknown order/1/s/.",
             )
         if _order_is_ambiguous(list(signed)):
-            raise FormRejected(
-                "The sandbox cannot check this signature",
-                [
-                    "Item parameters numbered 10 and above sort differently by character "
-                    "and by number; the guide does not say which Worldline uses, so the "
-                    "sandbox does not guess."
-                ],
+            raise _refused(
+                _UNCHECKED,
+                "Item parameters numbered 10 and above sort differently by character "
+                "and by number; the guide does not say which Worldline uses, so the "
+                "sandbox does not guess.",
             )
-        expected = sha_sign(signed, str(configured["SHA_IN"]), hash_name)
         if not hmac.compare_digest(expected, received.strip().upper()):
-            raise FormRejected(
+            raise _refused(
                 "unknown order/1/s/",
-                [
-                    "SHASIGN is not the SHA-IN signature of this form: check the SHA-IN "
-                    "passphrase, the hash algorithm and the PSPID's letter case.",
-                ],
+                "SHASIGN is not the SHA-IN signature of this form: check the SHA-IN "
+                "passphrase, the hash algorithm and the PSPID's letter case.",
             )
         return self._order(fields, configured)
 
     def _order(self, fields: Mapping[str, str], configured: Mapping[str, Any]) -> Order:
-        problems: list[str] = []
+        problems = Problems(fields)
         reference = fields.get("ORDERID", "")
-        if not reference:
-            problems.append("ORDERID is missing.")
+        problems.check(bool(reference), "ORDERID is missing.")
         currency = fields.get("CURRENCY", "")
-        if not re.fullmatch(r"[A-Z]{3}", currency):
-            problems.append(f"CURRENCY={currency!r} is not an ISO 4217 code.")
+        problems.check(
+            bool(re.fullmatch(r"[A-Z]{3}", currency)),
+            f"CURRENCY={currency!r} is not an ISO 4217 code.",
+        )
         text = fields.get("AMOUNT", "")
-        if not re.fullmatch(r"[0-9]{1,15}", text) or int(text) <= 0:
-            problems.append(
-                f"AMOUNT={text!r}: a positive whole number of minor units (1500 for 15.00)."
-            )
+        problems.check(
+            bool(re.fullmatch(r"[0-9]{1,15}", text)) and int(text) > 0,
+            f"AMOUNT={text!r}: a positive whole number of minor units (1500 for 15.00).",
+        )
         for name in ("ACCEPTURL", "DECLINEURL", "EXCEPTIONURL", "CANCELURL"):
-            value = fields.get(name, "")
-            if value and urlsplit(value).scheme not in ("http", "https"):
-                problems.append(f"{name} is not an http(s) URL.")
-        if problems:
-            raise FormRejected("Worldline cannot process this payment", problems)
+            problems.http_url(name)
+        problems.raise_if_any("Worldline cannot process this payment")
         total = _major(int(text), currency)
         notify_url = post_sale_url(configured)
         method = self._method(configured)
@@ -305,40 +294,32 @@ class OgonePaymentsStandIn(StandIn):
         transaction_id: str | None = None,
         vary: Variation = AS_ASKED,
     ) -> Message:
-        """The post-sale parameters, in Worldline's letter case, signed with SHA-OUT."""
-        as_asked(vary, self.slug)
+        """The post-sale parameters, in Worldline's letter case, signed with SHA-OUT; ``vary``
+        names another currency, or another account (which signs with its own passphrase).
+        It says nothing of test or live mode: the shop's own COMPLUS comes back as sent."""
+        if not vary.test:
+            raise NotImplementedError("Worldline's feedback does not say test or live")
         configured = account()
         order = self._order(fields, configured)
         code = self.statuses.get(status, status)
         payid = transaction_id or random_digits(10)
         paid = code in ACCEPTED
-        pairs = [
-            ("orderID", order.reference),
-            ("currency", order.currency),
-            # Major units without trailing zeros, as Worldline writes them (15, 7.5).
-            ("amount", format((order.total if amount is None else amount).normalize(), "f")),
-            ("PM", "CreditCard"),
-            ("ACCEPTANCE", f"test{secrets.randbelow(900) + 100}" if paid else ""),
-            ("STATUS", code),
-            ("CARDNO", "XXXXXXXXXXXX1111"),
-            ("ED", "1230"),
-            ("CN", fields.get("CN", "") or "Sandy Buyer"),
-            ("TRXDATE", datetime.now(UTC).strftime("%m/%d/%y")),
-            ("PAYID", payid),
-            ("PAYIDSUB", "0"),
-            ("NCERROR", "0" if paid or code == "1" else "30001001"),
-            ("BRAND", "VISA"),
-            ("IPCTY", "BE"),
-            ("CCCTY", "US"),
-            ("ECI", "7"),
-            ("CVCCheck", "NO"),
-            ("AAVCheck", "NO"),
-            ("VC", "NO"),
-            ("IP", "192.0.2.10"),
-        ]
+        charged = order.total if amount is None else amount
+        # Major units without trailing zeros, as Worldline writes them (15, 7.5).
+        pairs = [("orderID", order.reference), ("currency", vary.currency or order.currency)]
+        pairs += [("amount", format(charged.normalize(), "f")), ("PM", "CreditCard")]
+        pairs += [("ACCEPTANCE", f"test{secrets.randbelow(900) + 100}" if paid else "")]
+        pairs += [("STATUS", code), ("CARDNO", "XXXXXXXXXXXX1111"), ("ED", "1230")]
+        pairs += [("CN", fields.get("CN", "") or "Sandy Buyer")]
+        pairs += [("TRXDATE", datetime.now(UTC).strftime("%m/%d/%y")), ("PAYID", payid)]
+        pairs += [("PAYIDSUB", "0"), ("NCERROR", "0" if paid or code == "1" else "30001001")]
+        pairs += parse_qsl(CARD_CHECKS)
         if fields.get("COMPLUS"):
             pairs.append(("COMPLUS", fields["COMPLUS"]))
-        signature = sha_sign(dict(pairs), str(configured["SHA_OUT"]), algorithm(configured))
+        passphrase = str(configured["SHA_OUT"])
+        if vary.receiver and vary.receiver != configured["PSPID"]:
+            passphrase = secrets.token_urlsafe(16)  # an account the sandbox does not play
+        signature = sha_sign(dict(pairs), passphrase, algorithm(configured))
         pairs.append(("SHASIGN", signature))
         # PARAMPLUS comes back as its own parameters, outside the signature.
         pairs += parse_qsl(fields.get("PARAMPLUS", ""), keep_blank_values=True)
@@ -390,9 +371,9 @@ def read_form(request: HttpRequest) -> dict[str, str]:
     for name in data:
         upper = name.upper()
         if upper in fields or len(data.getlist(name)) > 1:
-            raise FormRejected(
+            raise _refused(
                 "Worldline cannot process this payment",
-                [f"{upper} is given more than once (names are case-insensitive)."],
+                f"{upper} is given more than once (names are case-insensitive).",
             )
         fields[upper] = data[name]
     return fields

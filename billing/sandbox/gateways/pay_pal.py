@@ -16,7 +16,7 @@ import string
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.http import HttpRequest, HttpResponse
@@ -31,12 +31,11 @@ from .base import (
     Order,
     StandIn,
     Variation,
-    as_asked,
     change_amount,
     gateway_view,
-    shop_settings,
     with_query,
 )
+from .kit import Problems, played_account
 
 # PayPal's currency list for Payments Standard; these three take no decimals.
 CURRENCIES = frozenset(
@@ -46,20 +45,15 @@ CURRENCIES = frozenset(
 ZERO_DECIMAL = frozenset({"HUF", "JPY", "TWD"})
 # Variables with which PayPal computes a different total than items + shipping + tax +
 # handling. The stand-in refuses them instead of pretending.
-NOT_MODELLED = (
-    "tax_rate",
-    "discount_amount",
-    "discount_amount2",
-    "discount_rate",
-    "discount_rate2",
-    "discount_rate_cart",
-    "shipping2",
-    "undefined_quantity",
+NOT_MODELLED = tuple(
+    "tax_rate discount_amount discount_amount2 discount_rate discount_rate2 discount_rate_cart "
+    "shipping2 undefined_quantity".split()
 )
 DEFAULT_CHARSET = "windows-1252"  # PayPal's assumption when the form names none
 _ID = string.ascii_uppercase + string.digits
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _MERCHANT_ID = re.compile(r"^[A-Z0-9]{13}$")
+_PAYER = "buyer@sandbox.example"
 
 
 def _random_id(length: int) -> str:
@@ -96,6 +90,9 @@ class PayPalStandIn(StandIn):
         "pending": "Pending",
         "cancelled": "Voided",
     }
+    # No signature: a notification PayPal never sent is one its postback does not know,
+    # such as an IPN whose verify_sign is not the one PayPal made.
+    signature_field = "verify_sign"
     accent = "#0b3d91"
     tamper_hint = (
         "The amount is changed on the way to the shop: PayPal's postback answers INVALID "
@@ -113,107 +110,105 @@ class PayPalStandIn(StandIn):
     # -- the form -----------------------------------------------------------------------
 
     def check_form(self, fields: Mapping[str, str]) -> Order:
-        problems: list[str] = []
+        problems = Problems(fields)
         cmd = fields.get("cmd", "")
+        if cmd == "_s-xclick":
+            raise FormRejected(
+                "Encrypted buttons are not supported by the sandbox",
+                [
+                    "This form is an encrypted button (cmd=_s-xclick). The sandbox cannot "
+                    "decrypt it: it does not hold PayPal's private key.",
+                    "Leave EWP out of MERCHANT_SETTINGS while BILLING_SANDBOX is on.",
+                ],
+                status=501,
+            )
         if cmd not in ("_xclick", "_cart"):
             raise FormRejected(
                 "This button type is not available",
                 [f"cmd={cmd!r}: the sandbox takes Buy Now (_xclick) and cart uploads (_cart)."],
             )
         business = fields.get("business", "").strip()
-        if not business:
-            problems.append(
-                "The seller's PayPal account is missing: business must name the seller's "
-                "email address or merchant account ID."
+        if problems.check(
+            bool(business),
+            "The seller's PayPal account is missing: business must name the seller's "
+            "email address or merchant account ID.",
+        ):
+            problems.check(
+                bool(_EMAIL.match(business) or _MERCHANT_ID.match(business)),
+                f"business={business!r} is neither an email address nor a merchant ID.",
             )
-        elif not (_EMAIL.match(business) or _MERCHANT_ID.match(business)):
-            problems.append(f"business={business!r} is neither an email address nor a merchant ID.")
         currency = fields.get("currency_code", "USD").strip().upper() or "USD"
-        if currency not in CURRENCIES:
-            problems.append(f"The currency code {currency!r} is not supported by PayPal.")
+        if not problems.check(
+            currency in CURRENCIES, f"The currency code {currency!r} is not supported by PayPal."
+        ):
             currency = "USD"
         reference = fields.get("invoice", "")
-        if not reference:
-            problems.append(
-                "invoice is missing. PayPal would accept that, but without it no shop can "
-                "tell which order a notification is for, so the sandbox refuses it."
-            )
-        elif len(reference) > 127:
-            problems.append("invoice is longer than 127 characters.")
-        if len(fields.get("custom", "")) > 256:
-            problems.append("custom is longer than 256 characters.")
+        if problems.check(
+            bool(reference),
+            "invoice is missing. PayPal would accept that, but without it no shop can "
+            "tell which order a notification is for, so the sandbox refuses it.",
+        ):
+            problems.check(len(reference) <= 127, "invoice is longer than 127 characters.")
+        problems.check(
+            len(fields.get("custom", "")) <= 256, "custom is longer than 256 characters."
+        )
         unmodelled = [name for name in NOT_MODELLED if fields.get(name)]
-        if unmodelled:
-            problems.append(
-                f"{', '.join(unmodelled)}: PayPal would change the total with these, "
-                "and the sandbox does not model them."
-            )
+        problems.check(
+            not unmodelled,
+            f"{', '.join(unmodelled)}: PayPal would change the total with these, "
+            "and the sandbox does not model them.",
+        )
         for name in ("notify_url", "return", "cancel_return"):
-            value = fields.get(name, "")
-            if value and urlsplit(value).scheme not in ("http", "https"):
-                problems.append(f"{name} is not an http(s) URL.")
-
-        items: list[Item] = []
-        total = Decimal(0)
+            problems.http_url(name)
 
         def money(name: str, required: bool = False) -> Decimal:
             text = fields.get(name, "")
             if not text:
-                if required:
-                    problems.append(f"{name} is missing: the item has no price.")
+                problems.check(not required, f"{name} is missing: the item has no price.")
                 return Decimal(0)
             pattern = r"^\d+$" if _exponent(currency) == 0 else r"^\d+(\.\d{1,2})?$"
-            if not re.match(pattern, text):
-                places = "no decimals" if _exponent(currency) == 0 else "at most two decimals"
-                problems.append(
-                    f"{name}={text!r} is an incorrectly formatted amount "
-                    f"(digits and a dot, {places} in {currency})."
-                )
-                return Decimal(0)
-            return Decimal(text)
+            places = "no decimals" if _exponent(currency) == 0 else "at most two decimals"
+            if problems.check(
+                bool(re.match(pattern, text)),
+                f"{name}={text!r} is an incorrectly formatted amount "
+                f"(digits and a dot, {places} in {currency}).",
+            ):
+                return Decimal(text)
+            return Decimal(0)
 
         def quantity(name: str) -> int:
             text = fields.get(name, "") or "1"
-            if not text.isdigit() or int(text) < 1:
-                problems.append(f"{name}={text!r} is not a positive whole number.")
-                return 1
-            return int(text)
+            ok = text.isdigit() and int(text) >= 1
+            problems.check(ok, f"{name}={text!r} is not a positive whole number.")
+            return int(text) if ok else 1
 
+        def item(n: str) -> Item:
+            price = money(f"amount{n}", required=True)
+            return Item(fields.get(f"item_name{n}", ""), quantity(f"quantity{n}"), price)
+
+        extras = ("shipping", "tax", "handling")
         if cmd == "_xclick":
-            price = money("amount", required=True)
-            count = quantity("quantity")
-            items.append(Item(fields.get("item_name", ""), count, price))
-            total = price * count + sum(
-                (money(name) for name in ("shipping", "tax", "handling")), Decimal(0)
-            )
+            items = [item("")]
+            total = items[0].amount * items[0].quantity + sum(map(money, extras), Decimal(0))
         else:
-            if fields.get("upload") != "1":
-                problems.append("A cart upload (cmd=_cart) needs upload=1.")
-            n = 1
+            problems.check(fields.get("upload") == "1", "A cart upload (cmd=_cart) needs upload=1.")
+            items, total, n = [], Decimal(0), 1
             while f"item_name_{n}" in fields or f"amount_{n}" in fields:
-                price = money(f"amount_{n}", required=True)
-                count = quantity(f"quantity_{n}")
-                if not fields.get(f"item_name_{n}"):
-                    problems.append(f"item_name_{n} is missing.")
-                items.append(Item(fields.get(f"item_name_{n}", ""), count, price))
-                total += price * count
-                total += sum(
-                    (money(f"{extra}_{n}") for extra in ("shipping", "tax", "handling")),
-                    Decimal(0),
-                )
+                items.append(item(f"_{n}"))
+                problems.check(bool(items[-1].name), f"item_name_{n} is missing.")
+                total += items[-1].amount * items[-1].quantity
+                total += sum((money(f"{extra}_{n}") for extra in extras), Decimal(0))
                 n += 1
-            if n == 1:
-                problems.append("The cart is empty: item_name_1 and amount_1 are missing.")
+            problems.check(n > 1, "The cart is empty: item_name_1 and amount_1 are missing.")
             total += money("tax_cart") + money("handling_cart") - money("discount_amount_cart")
-        if not problems and total <= 0:
-            problems.append("The amount to pay must be more than zero.")
+        if not problems.found:
+            problems.check(total > 0, "The amount to pay must be more than zero.")
         charset = fields.get("charset", DEFAULT_CHARSET)
         try:
             "".encode(charset)
         except LookupError:
-            problems.append(f"charset={charset!r} is not a character set PayPal knows.")
-        if problems:
-            raise FormRejected("PayPal cannot process this payment", problems)
+            problems.add(f"charset={charset!r} is not a character set PayPal knows.")
+        problems.raise_if_any("PayPal cannot process this payment")
         notes: tuple[str, ...] = ()
         if not fields.get("notify_url"):
             notes = ("No notify_url: PayPal would use the IPN URL of the seller's profile.",)
@@ -253,73 +248,52 @@ class PayPalStandIn(StandIn):
         transaction_id: str | None = None,
         vary: Variation = AS_ASKED,
     ) -> Message:
-        as_asked(vary, self.slug)
+        """The IPN; ``vary`` names another currency, receiving account, or a live IPN
+        (without ``test_ipn``)."""
         order = self.check_form(fields)
-        currency = order.currency
+        currency = vary.currency or order.currency
         gross = order.total if amount is None else amount
         payment_status = self.statuses.get(status, status)
         txn_id = transaction_id or _random_id(17)
-        business = order.merchant
+        business = vary.receiver or order.merchant
         if "@" in business:
             receiver_email, receiver_id = business, _pseudo_merchant_id(business)
         else:
             receiver_email, receiver_id = f"{business.lower()}@merchant.sandbox.example", business
-        ipn: list[tuple[str, str]] = [
-            ("mc_gross", _format(gross, currency)),
-            ("protection_eligibility", "Eligible"),
-            ("payer_id", _random_id(13)),
-            ("payment_date", _payment_date()),
-            ("payment_status", payment_status),
-            ("charset", fields.get("charset", DEFAULT_CHARSET)),
-            ("first_name", "Sandy"),
-            ("last_name", "Buyer"),
-        ]
+        charset = fields.get("charset", DEFAULT_CHARSET)
+        ipn = [("mc_gross", _format(gross, currency)), ("protection_eligibility", "Eligible")]
+        ipn += [("payer_id", _random_id(13)), ("payment_date", _payment_date())]
+        ipn += [("payment_status", payment_status), ("charset", charset)]
+        ipn += [("first_name", "Sandy"), ("last_name", "Buyer")]
         if status == APPROVED:
-            fee = gross * Decimal("0.029") + (
-                Decimal(30) if _exponent(currency) == 0 else Decimal("0.30")
-            )
-            ipn.append(("mc_fee", _format(fee, currency)))
-        ipn += [
-            ("notify_version", "3.9"),
-            ("payer_status", "verified"),
-            ("business", business),
-            ("verify_sign", secrets.token_urlsafe(42)),
-            ("payer_email", "buyer@sandbox.example"),
-            ("txn_id", txn_id),
-            ("payment_type", "instant"),
-            ("receiver_email", receiver_email),
-            ("receiver_id", receiver_id),
-        ]
+            fixed = Decimal(30) if _exponent(currency) == 0 else Decimal("0.30")
+            ipn.append(("mc_fee", _format(gross * Decimal("0.029") + fixed, currency)))
+        ipn += [("notify_version", "3.9"), ("payer_status", "verified"), ("business", business)]
+        ipn += [("verify_sign", secrets.token_urlsafe(42)), ("payer_email", _PAYER)]
+        ipn += [("txn_id", txn_id), ("payment_type", "instant")]
+        ipn += [("receiver_email", receiver_email), ("receiver_id", receiver_id)]
         if fields.get("cmd") == "_cart":
             ipn += [("txn_type", "cart"), ("num_cart_items", str(len(order.items)))]
             for n, item in enumerate(order.items, start=1):
-                ipn += [
-                    (f"item_name{n}", item.name),
-                    (f"item_number{n}", fields.get(f"item_number_{n}", "")),
-                    (f"quantity{n}", str(item.quantity)),
-                    (f"mc_gross_{n}", _format(item.amount * item.quantity, currency)),
-                ]
+                ipn += [(f"item_name{n}", item.name)]
+                ipn += [(f"item_number{n}", fields.get(f"item_number_{n}", ""))]
+                ipn += [(f"quantity{n}", str(item.quantity))]
+                ipn += [(f"mc_gross_{n}", _format(item.amount * item.quantity, currency))]
             ipn.append(("tax", _format(Decimal(fields.get("tax_cart") or 0), currency)))
         else:
+            ipn += [("txn_type", "web_accept"), ("item_name", order.items[0].name)]
+            ipn += [("item_number", fields.get("item_number", ""))]
+            ipn += [("quantity", str(order.items[0].quantity))]
             ipn += [
-                ("txn_type", "web_accept"),
-                ("item_name", order.items[0].name),
-                ("item_number", fields.get("item_number", "")),
-                ("quantity", str(order.items[0].quantity)),
                 ("shipping", fields.get("shipping", "0.00")),
                 ("tax", fields.get("tax", "0.00")),
             ]
         if fields.get("custom"):
             ipn.append(("custom", fields["custom"]))
-        ipn += [
-            ("mc_currency", currency),
-            ("residence_country", "US"),
-            ("test_ipn", "1"),
-            ("invoice", order.reference),
-            ("transaction_subject", fields.get("custom", "")),
-            ("ipn_track_id", secrets.token_hex(7)[:13]),
-        ]
-        charset = fields.get("charset", DEFAULT_CHARSET)
+        ipn += [("mc_currency", currency), ("residence_country", "US")]
+        ipn += [("test_ipn", "1")] if vary.test else []
+        ipn += [("invoice", order.reference), ("transaction_subject", fields.get("custom", ""))]
+        ipn.append(("ipn_track_id", secrets.token_hex(7)[:13]))
         body = urlencode(ipn, encoding=charset, errors="strict").encode("ascii")
         return Message(
             body=body,
@@ -401,23 +375,8 @@ def webscr(request: HttpRequest) -> HttpResponse:
         fields = read_form(request)
     except FormRejected as exc:
         return views.error_page(request, stand_in, exc)
-    cmd = fields.get("cmd", "")
-    if cmd == "_notify-synch":
+    if fields.get("cmd") == "_notify-synch":
         return _pdt(fields)
-    if cmd == "_s-xclick":
-        return views.error_page(
-            request,
-            stand_in,
-            FormRejected(
-                "Encrypted buttons are not supported by the sandbox",
-                [
-                    "This form is an encrypted button (cmd=_s-xclick). The sandbox cannot "
-                    "decrypt it: it does not hold PayPal's private key.",
-                    "Leave EWP out of MERCHANT_SETTINGS while BILLING_SANDBOX is on.",
-                ],
-                status=501,
-            ),
-        )
     return views.begin_checkout(request, stand_in, fields)
 
 
@@ -429,7 +388,7 @@ def _pdt(fields: Mapping[str, str]) -> HttpResponse:
     """
     from .. import views
 
-    token = str((shop_settings(stand_in.slug) or {}).get("PDT_TOKEN") or "")
+    token = played_account(stand_in.slug, "PDT_TOKEN")["PDT_TOKEN"]
     given = fields.get("at", "")
     if not token or not hmac.compare_digest(given.encode(), token.encode()):
         return HttpResponse(b"FAIL\nError: 4002\n", content_type="text/plain")

@@ -23,10 +23,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from urllib.parse import urlencode, urlsplit
-
-from django.http import HttpRequest, HttpResponse
-from django.urls import URLPattern, path
+from urllib.parse import parse_qsl, urlencode
 
 from .base import (
     APPROVED,
@@ -39,14 +36,11 @@ from .base import (
     Order,
     StandIn,
     Variation,
-    as_asked,
     change_amount,
     exponent,
-    first_values,
-    gateway_view,
     random_digits,
-    shop_settings,
 )
+from .kit import Problems, played_account
 
 SETTINGS_KEY = "world_pay"
 # What a billing shop signs unless told otherwise: the order and both URLs, since a
@@ -56,6 +50,11 @@ TEST_MODES = ("100", "101")  # Worldpay's test system: 100 test, 101 always refu
 # Custom parameters Worldpay passes back in the Payment Response (C_ ones only reach
 # the result pages).
 ECHOED_PREFIXES = ("M_", "MC_", "CM_")
+# What an authorised Payment Response says of the card, after the amount.
+AUTHORISED = (
+    "rawAuthMessage=cardbe.msg.authorised&rawAuthCode=A&authMode=A&cardType=Visa&"
+    "countryMatch=Y&AVS=2222"
+)
 _SYMBOLS = {"GBP": "&#163;", "EUR": "&#8364;", "USD": "$", "JPY": "&#165;"}
 _AMOUNT = re.compile(r"^\d+(\.\d+)?$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -74,14 +73,13 @@ class Installation:
 
 def installation() -> Installation | None:
     """The shop's installation, as its settings describe it; None without settings."""
-    configured = shop_settings(SETTINGS_KEY)
-    if not configured or not configured.get("INSTALLATION_ID"):
+    keys = ("INSTALLATION_ID", "MD5_SECRET", "SIGNATURE_FIELDS", "CALLBACK_PASSWORD")
+    played = played_account(SETTINGS_KEY, *keys)
+    if not played["INSTALLATION_ID"]:
         return None
+    fields = played["SIGNATURE_FIELDS"] or DEFAULT_SIGNATURE_FIELDS
     return Installation(
-        inst_id=str(configured["INSTALLATION_ID"]),
-        md5_secret=str(configured.get("MD5_SECRET") or ""),
-        signature_fields=str(configured.get("SIGNATURE_FIELDS") or DEFAULT_SIGNATURE_FIELDS),
-        callback_password=str(configured.get("CALLBACK_PASSWORD") or ""),
+        played["INSTALLATION_ID"], played["MD5_SECRET"], fields, played["CALLBACK_PASSWORD"]
     )
 
 
@@ -114,64 +112,64 @@ class WorldPayStandIn(StandIn):
         "payment for review (and never pay it as it stands)."
     )
 
-    def urlpatterns(self) -> list[URLPattern]:
-        return [path("wcc/purchase", purchase, name="purchase")]
+    checkout_paths = {"wcc/purchase": "purchase"}  # the order details, posted or as a link
+    # The callback is not signed: a forged one is without the installation's password.
+    signature_field = "callbackPW"
 
     # -- the order details form -------------------------------------------------------
 
     def check_form(self, fields: Mapping[str, str]) -> Order:
-        problems: list[str] = []
-        account = installation()
+        return self._check(fields, test_system=True)
+
+    def _check(self, fields: Mapping[str, str], *, test_system: bool) -> Order:
+        """The order details; ``test_system`` refuses a testMode for the production system
+        (the Payment Response reports the mode a test asks for instead)."""
+        problems, account = Problems(fields), installation()
         inst_id = fields.get("instId", "").strip()
         if not inst_id:
-            problems.append("instId is missing: the form must name the installation.")
+            problems.add("instId is missing: the form must name the installation.")
         elif account is None:
-            problems.append(
+            problems.add(
                 f"The sandbox knows no installation: it plays MERCHANT_SETTINGS"
                 f"[{SETTINGS_KEY!r}] (run it with the shop's settings)."
             )
-        elif inst_id != account.inst_id:
-            problems.append(
+        else:
+            problems.check(
+                inst_id == account.inst_id,
                 f"instId {inst_id!r} is not an installation this sandbox knows (it plays "
-                f"MERCHANT_SETTINGS[{SETTINGS_KEY!r}]['INSTALLATION_ID'])."
+                f"MERCHANT_SETTINGS[{SETTINGS_KEY!r}]['INSTALLATION_ID']).",
             )
         reference = fields.get("cartId", "")
-        if not reference.strip():
-            problems.append("cartId is missing.")
-        elif len(reference) > 255:
-            problems.append("cartId is longer than 255 characters.")
+        if problems.check(bool(reference.strip()), "cartId is missing."):
+            problems.check(len(reference) <= 255, "cartId is longer than 255 characters.")
         currency = fields.get("currency", "").strip()
-        if not currency:
-            problems.append("currency is missing.")
-        elif not _CURRENCY.match(currency):
-            problems.append(f"currency {currency!r} is not an ISO 4217 code.")
+        if problems.check(bool(currency), "currency is missing."):
+            problems.check(
+                bool(_CURRENCY.match(currency)), f"currency {currency!r} is not an ISO 4217 code."
+            )
         total = Decimal(0)
         text = fields.get("amount", "").strip()
-        if not text:
-            problems.append("amount is missing.")
-        elif not _AMOUNT.match(text):
-            problems.append(f"amount {text!r} is not a number in major units, such as 12.56.")
-        else:
+        if problems.check(bool(text), "amount is missing.") and problems.check(
+            bool(_AMOUNT.match(text)),
+            f"amount {text!r} is not a number in major units, such as 12.56.",
+        ):
             total = Decimal(text)
-            decimals = len(text.partition(".")[2])
-            if currency and decimals > exponent(currency):
-                problems.append(f"amount {text!r} has more decimal places than {currency} has.")
-            elif total <= 0:
-                problems.append("amount must be more than zero.")
+            if currency and len(text.partition(".")[2]) > exponent(currency):
+                problems.add(f"amount {text!r} has more decimal places than {currency} has.")
+            else:
+                problems.check(total > 0, "amount must be more than zero.")
         test_mode = fields.get("testMode", "0").strip()
-        if test_mode not in TEST_MODES:
-            problems.append(
-                f"testMode is {test_mode!r}: this is Worldpay's test system, which takes "
-                "100 (or 101, always refused); 0 is for the production system."
-            )
+        problems.check(
+            test_mode in TEST_MODES or not test_system,
+            f"testMode is {test_mode!r}: this is Worldpay's test system, which takes "
+            "100 (or 101, always refused); 0 is for the production system.",
+        )
         for name in ("MC_callback", "MC_return"):
-            value = fields.get(name, "")
-            if value and urlsplit(value).scheme not in ("http", "https"):
-                problems.append(f"{name} is not an http(s) URL.")
-        if account is not None and account.md5_secret and not problems:
-            problems += self._signature_problems(fields, account)
-        if problems:
-            raise FormRejected(_INVALID, problems)
+            problems.http_url(name)
+        if account is not None and account.md5_secret and not problems.found:
+            for problem in self._signature_problems(fields, account):
+                problems.add(problem)
+        problems.raise_if_any(_INVALID)
         notes = [
             "Worldpay reports no refused card: Decline here is a refused card after which "
             "the shopper cancels, so the shop gets the cancellation (transStatus C)."
@@ -254,8 +252,11 @@ class WorldPayStandIn(StandIn):
         transaction_id: str | None = None,
         vary: Variation = AS_ASKED,
     ) -> Message:
-        as_asked(vary, self.slug)
-        order = self.check_form(fields)
+        order = self._check(fields, test_system=False)
+        currency = vary.currency or order.currency
+        test_mode = fields.get("testMode", "").strip()
+        if not vary.test or test_mode not in TEST_MODES:
+            test_mode = "100" if vary.test else "0"
         if status == DECLINED:
             status = CANCELLED  # refused, then cancelled by the shopper: see the docstring
         if status not in self.statuses:
@@ -264,7 +265,7 @@ class WorldPayStandIn(StandIn):
                 [f"{status!r}: Worldpay reports authorised (Y) and cancelled (C) payments."],
             )
         trans_status = self.statuses[status]
-        charged = _format(order.total if amount is None else amount, order.currency)
+        charged = _format(order.total if amount is None else amount, currency)
         account = installation()
         response: list[tuple[str, str]] = [("transStatus", trans_status)]
         txn_id = ""
@@ -273,29 +274,20 @@ class WorldPayStandIn(StandIn):
             response.append(("transId", txn_id))
         response += [
             ("transTime", str(int(time.time() * 1000))),
-            ("instId", fields.get("instId", "")),
+            ("instId", vary.receiver or fields.get("instId", "")),
             ("cartId", order.reference),
             ("desc", fields.get("desc", "")),
             ("amount", charged),
-            ("currency", order.currency),
-            ("testMode", fields.get("testMode", "")),
+            ("currency", currency),
+            ("testMode", test_mode),
         ]
         if trans_status == "Y":
-            response += [
-                ("authAmount", charged),
-                ("authCurrency", order.currency),
-                ("authAmountString", f"{_SYMBOLS.get(order.currency, '')}{charged}"),
-                ("rawAuthMessage", "cardbe.msg.authorised"),
-                ("rawAuthCode", "A"),
-                ("authMode", "A"),
-                ("cardType", "Visa"),
-                ("countryMatch", "Y"),
-                ("AVS", "2222"),
-                ("name", fields.get("name", "") or "Sandy Buyer"),
-                ("email", fields.get("email", "") or "buyer@sandbox.example"),
-                ("country", fields.get("country", "") or "GB"),
-                ("ipAddress", "127.0.0.1"),
-            ]
+            response += [("authAmount", charged), ("authCurrency", currency)]
+            response += [("authAmountString", f"{_SYMBOLS.get(currency, '')}{charged}")]
+            response += parse_qsl(AUTHORISED)
+            response += [("name", fields.get("name", "") or "Sandy Buyer")]
+            response += [("email", fields.get("email", "") or "buyer@sandbox.example")]
+            response += [("country", fields.get("country", "") or "GB"), ("ipAddress", "127.0.0.1")]
         response.append(("charenc", "UTF-8"))
         response += [(k, v) for k, v in fields.items() if k.startswith(ECHOED_PREFIXES)]
         if account is not None and account.callback_password:
@@ -326,14 +318,6 @@ class WorldPayStandIn(StandIn):
 
     def cancel_url(self, fields: Mapping[str, str]) -> str:
         return fields.get("MC_return", "")
-
-
-@gateway_view
-def purchase(request: HttpRequest) -> HttpResponse:
-    """``/wcc/purchase``: the order details, posted or as a link, then the payment page."""
-    from .. import views
-
-    return views.begin_checkout(request, stand_in, first_values(request))
 
 
 stand_in = WorldPayStandIn()
