@@ -188,7 +188,6 @@ class TestAuthorizeNetFlows(StandInFlows):
         "http://shop.test/billing/authorize_net_dpm/notify/",
     )
     secrets = (KEY,)
-    shows_reply = True  # the relay response
     tampered = b"x_amount=0.01"
     shop_form = staticmethod(shop_form)
 

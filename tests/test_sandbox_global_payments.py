@@ -137,10 +137,7 @@ class TestGlobalPaymentsFlows(StandInFlows):
     service_path = PAY
     page_shows = ("10.00 GBP", "shopmerchant", "Mug")
     secrets = (SECRET,)
-    shows_reply = True  # the HPP shows the response URL's page
-    cancel_page = None  # the customer leaves the HPP, which reports nothing
     tampered = b"AMOUNT=1&"
-    other_amount_rejected = True  # the hash does not cover AMOUNT: the shop cannot tell
     shop_form = staticmethod(shop_form)
 
     def check_page(self, fields: dict[str, str]) -> None:

@@ -138,13 +138,7 @@ class TestWorldPayFlows(StandInFlows):
     service_path = PURCHASE
     page_shows = ("10.00 GBP", "ORDER-1", "installation 1234")
     secrets = (SETTINGS["MD5_SECRET"], SETTINGS["CALLBACK_PASSWORD"])
-    shows_reply = True  # the shopper response: Worldpay shows the callback's page
-    # A refused card is not reported: Decline is a refused card, then a cancellation.
-    declined = PaymentStatus.CANCELLED
-    declined_page = "cancel"
-    cancel_reported = True
     tampered = b"amount=0.01"
-    amount_signed = False  # the callback password is its only authentication
     shop_form = staticmethod(shop_form)
 
     def check_page(self, fields: dict[str, str]) -> None:

@@ -77,8 +77,6 @@ class StandInFlows:
     service_path: ClassVar[str]  # the sandbox's URL for the integration's SERVICE_URL
     page_shows: ClassVar[tuple[str, ...]]  # what the hosted page shows of the shop's form
     secrets: ClassVar[tuple[str, ...]] = ()  # never on a page the sandbox shows
-    # billing's page Decline sends the customer to.
-    declined_page: ClassVar[str] = "return"
     # The notification's amount as the tamper option leaves it on the wire.
     tampered: ClassVar[bytes]
 
@@ -99,6 +97,12 @@ class StandInFlows:
     @property
     def declined(self) -> str:
         return self.traits.declined_state
+
+    @property
+    def declined_page(self) -> str:
+        """billing's page Decline sends the customer to: a gateway that only reports
+        cancellations (Worldpay) cancels."""
+        return "return" if self.traits.declines else "cancel"
 
     @property
     def cancel_reported(self) -> bool:
