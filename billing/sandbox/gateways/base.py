@@ -61,8 +61,10 @@ class Message:
 @dataclass(frozen=True)
 class Variation:
     """What a test asks the gateway to report other than the form asked: another
-    currency, another receiving account, or live mode. The gateway signs it all the same
-    (with the played account's secrets): the shop must hold or refuse it, never pay."""
+    currency, another receiving account, or live mode. The shop must hold or refuse it,
+    never pay. A gateway whose notification names the account signs another account's
+    with the played account's secrets; one that cannot name it (the secret is the proof)
+    signs it with a secret of another account, as that account's gateway would."""
 
     currency: str | None = None
     receiver: str | None = None
@@ -170,7 +172,8 @@ class StandIn:
         vary: Variation = AS_ASKED,
     ) -> Message:
         """The authentic notification for this form; amount overrides what was charged,
-        ``vary`` what else the gateway reports otherwise than asked."""
+        ``vary`` what else the gateway reports otherwise than asked. Raises FormRejected
+        for a form the gateway would refuse (billing.testing.notify relies on it)."""
         raise NotImplementedError
 
     def tamper(self, message: Message) -> Message:
