@@ -51,6 +51,23 @@ def register_sandbox(resolver: EndpointResolver | None) -> None:
     _sandbox_resolver = resolver
 
 
+def route_path(slug: str, name: str) -> str | None:
+    """The path of an integration's own route (``notify``, ``return``, ``start`` ...).
+
+    Mounted with ``include("billing.urls")`` it is ``billing:<name>``; mounted seed-style
+    with ``include(obj.urls)``, the route is named ``<name>`` in the namespace it was
+    given (tried as the slug) or in none. Each of these patterns binds ``integration``,
+    so reversing with it picks this integration's route even where several are mounted
+    seed-style side by side.
+    """
+    for view_name in (f"billing:{name}", f"{slug}:{name}", name):
+        try:
+            return reverse(view_name, kwargs={"integration": slug})
+        except NoReverseMatch:
+            continue
+    return None
+
+
 _BACK_TO_SHOP = {
     Status.PAID: ("Thank you: your payment was received", "good"),
     Status.PENDING: ("Your payment is being processed", "info"),
@@ -237,7 +254,8 @@ class Integration:
     def absolute_url(
         self, name: str, request: HttpRequest | None, reference: str | None = None
     ) -> str | None:
-        """This integration's own callback URL, if billing.urls is mounted.
+        """This integration's own callback URL, wherever its routes are mounted (see
+        ``route_path``): None when they are not.
 
         BILLING_SITE_URL, when set, names the public origin (behind proxies); else the
         request's host, which ALLOWED_HOSTS vouches for.
@@ -246,9 +264,8 @@ class Integration:
         page: a reference typed by someone else shows nothing. Nothing read from them
         changes a payment.
         """
-        try:
-            relative = reverse(f"billing:{name}", kwargs={"integration": self.slug})
-        except NoReverseMatch:
+        relative = route_path(self.slug, name)
+        if relative is None:
             return None
         if reference is not None:
             query = {"ref": reference, "sig": reference_signer(self.slug).signature(reference)}
@@ -324,6 +341,7 @@ class Integration:
             headers,
             log.kind,
             log.remote_addr or "",
+            log.received_at.timestamp() if log.received_at else None,
         )
 
     def parse_notification(self, inbound: Inbound) -> dict[str, str]:

@@ -36,6 +36,9 @@ class Payment(models.Model):
         max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
     )
     transaction_id = models.CharField(max_length=127, blank=True)
+    # The gateway's id of the checkout it created by API (a Stripe Checkout Session, a
+    # Mollie payment, a PayPal order), for fetching its state later.
+    gateway_reference = models.CharField(max_length=255, blank=True, db_index=True)
     review_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -160,6 +160,13 @@ MERCHANT_SETTINGS = {
         "RETURN_REDIRECT_URL": "/orders/{reference}/",
         "CANCEL_REDIRECT_URL": "/orders/{reference}/cancelled/",
     },
+    # Made-up test-mode values: the sandbox plays this account's API and webhook endpoint.
+    "stripe": {
+        "SECRET_KEY": "sk_test_demo0000000000000000000000",
+        "WEBHOOK_SECRET": "whsec_demo0000000000000000000000",
+        "RETURN_REDIRECT_URL": "/orders/{reference}/",
+        "CANCEL_REDIRECT_URL": "/orders/{reference}/cancelled/",
+    },
     "quickpay": {
         "MERCHANT_ID": "7777",
         "AGREEMENT_ID": "8888",

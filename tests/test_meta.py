@@ -9,6 +9,7 @@ import pytest
 
 from billing import get_integration
 from billing.exceptions import MalformedNotification
+from billing.integration import Integration
 from billing.protocols.base import Inbound, Verification
 from billing.registry import built_in_slugs
 from billing.sandbox.gateways import stand_ins
@@ -84,9 +85,13 @@ def test_the_stand_in_and_integration_agree_with_the_traits(slug: str, demo_acco
     assert stand_in.notifies_cancel == traits.notifies_cancel
     assert stand_in.notifies_decline == traits.notifies_decline
     assert integration.accepts_multipart == traits.accepts_multipart
-    # An integration that must prove the receiver by its own account is one whose
-    # notifications do not name it.
-    assert bool(integration.receiver_setting) == (not traits.names_receiver)
+    # An integration that must prove the receiver by its own account (a setting naming
+    # it, or a receiver_matches of its own) is one whose notifications do not name it.
+    own_proof = type(integration).receiver_matches is not Integration.receiver_matches
+    if traits.names_receiver:
+        assert not integration.receiver_setting
+    else:
+        assert integration.receiver_setting or own_proof
     receiver = str(demo_settings.MERCHANT_SETTINGS[slug].get(stand_in.receiver_setting, ""))
     currency = integration.currencies[0] if integration.currencies else "EUR"
     form = stand_in.form_for(

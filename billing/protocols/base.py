@@ -83,6 +83,9 @@ class Inbound:
     headers: Mapping[str, str] = field(default_factory=dict)
     kind: str = "notify"  # "notify", or a return the gateway signs ("return", "pdt", ...)
     remote_addr: str = ""  # the sender's address, as capture recorded it
+    # When billing received it (Unix seconds), never the sender's word: a timestamped
+    # signature is judged by when it came, however much later it is verified again.
+    received_at: float | None = None
 
 
 @dataclass(frozen=True)

@@ -132,5 +132,14 @@ for _row in (
         names_receiver=False,
     ),
     GatewayTraits("quickpay", ("accepted", "false"), accepts_multipart=False),
+    # Stripe Checkout: a session created by API. Its events are JSON signed over the raw
+    # body with the endpoint's secret, and name no account; a customer's cancel is not
+    # reported (the session expires later); a decline is a delayed payment that failed.
+    GatewayTraits(
+        "stripe",
+        ("type", "checkout.session.async_payment_failed"),
+        names_receiver=False,
+        accepts_multipart=False,
+    ),
 ):
     register(_row)

@@ -1,0 +1,23 @@
+"""Stripe Checkout (billing.protocols.stripe): a session created by API, webhooks signed
+with the endpoint's secret."""
+
+from ..api_checkout import ApiCheckoutIntegration
+from ..protocols import stripe
+from ..protocols.base import Notification
+
+
+class StripeIntegration(ApiCheckoutIntegration):
+    slug = "stripe"
+    display_name = "Stripe"
+    protocol = stripe
+    required_settings = ("SECRET_KEY", "WEBHOOK_SECRET")
+    secret_settings = ("SECRET_KEY", "WEBHOOK_SECRET")
+    settings_checks = {"WEBHOOK_SECRET": stripe.check_webhook_secret}
+    # One host for test and live: the key says which.
+    endpoints = {"API_URL": (stripe.API_URL, stripe.API_URL)}
+    verified_headers = (stripe.SIGNATURE_HEADER,)
+    api_errors = (stripe.StripeApiError,)
+
+    def receiver_matches(self, asked: str, notification: Notification) -> bool:
+        """Events name no account: verify() accepted only this endpoint's own secrets."""
+        return True

@@ -1,0 +1,403 @@
+"""Stripe Checkout: a Checkout Session created by API, and webhook events.
+
+SPEC: Stripe API v1 as documented at docs.stripe.com (checked 2026-12): "Create a
+Checkout Session" (``POST /v1/checkout/sessions``), "Idempotent requests", "Check the
+webhook signatures" (verify manually), "Fulfill orders" (Checkout), "Supported
+currencies" (minor units). No ``Stripe-Version`` header is sent: the account's default
+version answers, and the fields read here (``id``, ``url``, ``amount_total``,
+``currency``, ``client_reference_id``, ``metadata``, ``payment_status``,
+``payment_intent``, ``livemode``; a Charge's ``amount``, ``amount_refunded``,
+``payment_intent``, ``metadata``) are the same in every version since 2020.
+
+- The session: a form-encoded body with brackets (``metadata[reference]=...``), Bearer
+  secret key, ``Idempotency-Key`` header; amounts in Stripe's minor units.
+- A webhook event is JSON; ``Stripe-Signature: t=<unix>,v1=<hex>[,v1=...]``, where v1
+  is hex HMAC-SHA256 keyed with the endpoint's ``whsec_`` secret (as UTF-8) over
+  ``"<t>.<raw body>"``. Any v1 may match (several while a secret is rolled; v0 and other
+  schemes are ignored); ``t`` older than 300 s is refused (only the past side, as
+  Stripe's libraries check). Vectors in tests/test_stripe.py were computed with
+  ``printf '%s' "$t.$body" | openssl dgst -sha256 -hmac "$secret"``.
+
+Plain Python: no Django; the HTTP client comes in with the account.
+"""
+
+import hashlib
+import hmac
+import json
+import re
+import time
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+
+from ..exceptions import BillingError, InvalidData, MalformedNotification
+from ..money import currency_code, exact_amount
+from .base import (
+    Account,
+    Inbound,
+    Notification,
+    PaymentTerms,
+    Reply,
+    Status,
+    Verification,
+    limited,
+)
+
+SPEC = "Stripe API v1: Checkout Sessions and webhook signatures (docs.stripe.com, 2026-12)"
+API_URL = "https://api.stripe.com"
+SESSIONS_PATH = "/v1/checkout/sessions"
+SIGNATURE_HEADER = "Stripe-Signature"
+TOLERANCE_SECONDS = 300
+
+# Stripe's minor units (docs "Supported currencies"): zero-decimal and three-decimal
+# currencies; every other one has two, ISK included (a special case: whole krónur).
+ZERO_DECIMAL = frozenset("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split())
+THREE_DECIMAL = frozenset("BHD JOD KWD OMR TND".split())
+
+# The parameters billing sets on every session: a shop's extras cannot replace them.
+_OWN_PARAMS = re.compile(
+    r"^(mode|line_items\b.*|client_reference_id|metadata\[reference\]|"
+    r"payment_intent_data\[metadata\]\[reference\]|success_url|cancel_url)$"
+)
+_SECRET_LIKE = re.compile(r"\b(sk|rk|whsec)_[A-Za-z0-9_]+")
+
+SESSION_EVENTS = {
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+}
+
+
+class StripeApiError(BillingError):
+    """The API did not create the session. The message is safe to log: it names the
+    failure (timeout, HTTP status, Stripe's error type and code), never a key."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(redact(message))
+        self.retryable = retryable
+
+
+def redact(text: str) -> str:
+    """Anything that looks like a Stripe key or webhook secret, cut to its prefix."""
+    return _SECRET_LIKE.sub(lambda m: f"{m.group(1)}_[redacted]", text)
+
+
+# -- money --------------------------------------------------------------------------------
+
+
+def exponent(currency: str) -> int:
+    code = currency.upper()
+    if code in ZERO_DECIMAL:
+        return 0
+    return 3 if code in THREE_DECIMAL else 2
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    minor = amount.scaleb(exponent(currency))
+    if minor != minor.to_integral_value():
+        raise InvalidData(f"Stripe cannot charge {amount} {currency}: not a whole minor unit")
+    return int(minor)
+
+
+def from_minor(value: str, currency: str, field: str) -> Decimal:
+    if not value.isascii() or not value.isdigit() or len(value) > 15:
+        raise MalformedNotification(f"{field} is not an amount in minor units")
+    return Decimal(int(value)).scaleb(-exponent(currency))
+
+
+# -- the session ----------------------------------------------------------------------------
+
+
+def form(fields: Mapping[str, object], account: Account) -> dict[str, str]:
+    """The Checkout Session's parameters for an order, flat with brackets, as sent.
+
+    ``fields``: reference, amount, currency, description, return_url, cancel_url, and
+    any other Checkout Session parameter the shop gave (``customer_email``, ``locale``,
+    ``payment_method_types[0]`` ...), which never replaces billing's own.
+    """
+    reference = str(fields.get("reference") or "")
+    if not reference:
+        raise InvalidData("Stripe needs a reference")
+    currency = currency_code(fields.get("currency", ""))
+    amount = exact_amount(Decimal(str(fields.get("amount", ""))), currency)
+    description = str(fields.get("description") or "") or f"Order {reference}"
+    return_url, cancel_url = str(fields["return_url"]), str(fields["cancel_url"])
+    separator = "&" if "?" in return_url else "?"
+    params = {
+        "mode": "payment",
+        "line_items[0][quantity]": "1",
+        "line_items[0][price_data][currency]": currency.lower(),
+        "line_items[0][price_data][unit_amount]": str(to_minor(amount, currency)),
+        "line_items[0][price_data][product_data][name]": description[:250],
+        "client_reference_id": reference,
+        "metadata[reference]": reference,
+        "payment_intent_data[metadata][reference]": reference,
+        # Stripe fills in the literal template with the session's id.
+        "success_url": f"{return_url}{separator}session_id={{CHECKOUT_SESSION_ID}}",
+        "cancel_url": cancel_url,
+    }
+    skip = {"reference", "amount", "currency", "description", "return_url", "cancel_url"}
+    skip.add("notify_url")  # webhook endpoints are set per account, not per session
+    for key, value in fields.items():
+        if key in skip or value is None:
+            continue
+        if _OWN_PARAMS.match(key):
+            raise InvalidData(f"Stripe's {key} is set by billing, not by add_fields")
+        params[key] = str(value)
+    return params
+
+
+def terms(form: Mapping[str, str], account: Account) -> PaymentTerms:
+    """What the session's parameters ask for (the one line item, times its quantity)."""
+    currency = form["line_items[0][price_data][currency]"].upper()
+    unit = from_minor(form["line_items[0][price_data][unit_amount]"], currency, "unit_amount")
+    quantity = int(form.get("line_items[0][quantity]", "1"))
+    return PaymentTerms(form["client_reference_id"], unit * quantity, currency, receiver="")
+
+
+def create_session(
+    params: Mapping[str, str], account: Account, *, idempotency_key: str
+) -> dict[str, str]:
+    """``POST /v1/checkout/sessions``: the session's ``id`` and ``url`` (and its
+    ``amount_total`` and ``currency``, when Stripe answers them).
+
+    Retried once, with the same idempotency key, when Stripe could not be reached or
+    answered 409/429/5xx (unless it says ``Stripe-Should-Retry: false``); a read timeout
+    is not retried here (the customer's retry, with the same key, is). Raises
+    StripeApiError.
+    """
+    if account.client is None:
+        raise StripeApiError("no HTTP client", retryable=False)
+    url = account.endpoint("API_URL").rstrip("/") + SESSIONS_PATH
+    headers = {
+        "Authorization": f"Bearer {account['SECRET_KEY']}",
+        "Idempotency-Key": idempotency_key,
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    body = urlencode(list(params.items())).encode("ascii")
+    for attempt in (1, 2):
+        try:
+            response = account.client.post(url, content=body, headers=headers)
+        except httpx.TimeoutException as exc:
+            retry = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
+            error = StripeApiError(f"Stripe timed out ({type(exc).__name__})", retryable=True)
+            if retry and attempt == 1:
+                continue
+            raise error from None
+        except httpx.HTTPError as exc:
+            if attempt == 1:
+                continue
+            raise StripeApiError(
+                f"Stripe could not be reached ({type(exc).__name__})", retryable=True
+            ) from None
+        if response.status_code == 200:
+            return _session(response, params)
+        retryable = response.status_code in (409, 429) or response.status_code >= 500
+        if response.headers.get("Stripe-Should-Retry") == "false":
+            retryable = False
+        elif response.headers.get("Stripe-Should-Retry") == "true":
+            retryable = True
+        if retryable and attempt == 1:
+            continue
+        raise StripeApiError(_describe(response), retryable=retryable)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _describe(response: httpx.Response) -> str:
+    text = f"Stripe answered HTTP {response.status_code}"
+    try:
+        error = response.json().get("error") or {}
+    except (ValueError, AttributeError):
+        return text
+    if not isinstance(error, dict):
+        return text
+    parts = [str(error[k]) for k in ("type", "code") if error.get(k)]
+    message = str(error.get("message") or "")[:200]
+    return f"{text}: {' '.join(parts)} {message}".rstrip()
+
+
+def _session(response: httpx.Response, params: Mapping[str, str]) -> dict[str, str]:
+    try:
+        data = response.json()
+    except ValueError:
+        raise StripeApiError("Stripe answered 200 without JSON", retryable=True) from None
+    if not isinstance(data, dict):
+        raise StripeApiError("Stripe answered 200 with JSON that is no object", retryable=True)
+    session_id, url = data.get("id"), data.get("url")
+    if not isinstance(session_id, str) or not session_id or len(session_id) > 255:
+        raise StripeApiError("Stripe's answer has no session id", retryable=True)
+    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+        raise StripeApiError("Stripe's answer has no http(s) url", retryable=True)
+    # The session must be for what was asked, whatever answered.
+    asked = int(params["line_items[0][price_data][unit_amount]"]) * int(
+        params.get("line_items[0][quantity]", "1")
+    )
+    total, currency = data.get("amount_total"), data.get("currency")
+    if total is not None and total != asked:
+        raise StripeApiError(f"the session is for {total}, not {asked}", retryable=False)
+    if (
+        currency is not None
+        and str(currency).lower() != params["line_items[0][price_data][currency]"]
+    ):
+        raise StripeApiError(f"the session is in {currency}", retryable=False)
+    return {"id": session_id, "url": url}
+
+
+# -- webhook events -------------------------------------------------------------------------
+
+
+def _flatten(value: Any, prefix: str, out: dict[str, str], depth: int = 0) -> None:
+    if depth > 12:
+        raise MalformedNotification("the event is nested too deeply")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _flatten(item, f"{prefix}.{key}" if prefix else str(key), out, depth + 1)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _flatten(item, f"{prefix}.{i}", out, depth + 1)
+    elif value is None:
+        out[prefix] = ""
+    elif isinstance(value, bool):
+        out[prefix] = "true" if value else "false"
+    else:
+        out[prefix] = str(value)
+
+
+def read(inbound: Inbound) -> dict[str, str]:
+    """The event's JSON, flattened to dotted names (``data.object.amount_total``)."""
+    try:
+        event = json.loads(bytes(inbound.body).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise MalformedNotification("not a Stripe event: the body is not JSON") from None
+    if not isinstance(event, dict) or event.get("object") != "event":
+        raise MalformedNotification("not a Stripe event")
+    fields: dict[str, str] = {}
+    _flatten(event, "", fields)
+    for name in ("id", "type", "data.object.id"):
+        if not fields.get(name):
+            raise MalformedNotification(f"not a Stripe event: no {name}")
+    return fields
+
+
+def webhook_secrets(account: Account) -> list[str]:
+    """The endpoint's signing secrets: one, or several while one is being rolled."""
+    configured = account.settings.get("WEBHOOK_SECRET")
+    values = [configured] if isinstance(configured, str) else list(configured or ())
+    return [str(value) for value in values if value]
+
+
+def check_webhook_secret(value: object) -> None:
+    """A settings check: a non-empty string, or a list of them."""
+    if isinstance(value, str) and value:
+        return
+    if isinstance(value, list | tuple) and value and all(isinstance(v, str) and v for v in value):
+        return
+    raise InvalidData("must be the endpoint's signing secret (whsec_...), or a list of them")
+
+
+def _header(headers: Mapping[str, str], name: str) -> str:
+    lower = name.lower()
+    return next((str(v) for k, v in headers.items() if k.lower() == lower), "")
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    payload = timestamp.encode("ascii") + b"." + body
+    return hmac.new(secret.encode("utf-8"), payload, hashlib.sha256).hexdigest()
+
+
+def parse_signature_header(header: str) -> tuple[str, list[str]]:
+    """``(t, [v1, ...])``; other schemes (v0) and malformed items are left out."""
+    timestamp, signatures = "", []
+    for item in header.split(","):
+        key, sep, value = item.strip().partition("=")
+        if not sep:
+            continue
+        if key == "t" and not timestamp:
+            timestamp = value
+        elif key == "v1":
+            signatures.append(value)
+    return timestamp, signatures
+
+
+def verify_signature(
+    body: bytes, header: str, secrets: list[str], *, now: float, tolerance: int = TOLERANCE_SECONDS
+) -> bool:
+    timestamp, signatures = parse_signature_header(header)
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+        return False
+    if not signatures or not secrets:
+        return False
+    matched = False
+    for secret in secrets:
+        expected = signature(secret, timestamp, body)
+        for given in signatures:  # every comparison runs: no early exit on a match
+            matched |= hmac.compare_digest(expected.encode(), given.lower().encode())
+    return matched and int(timestamp) >= now - tolerance
+
+
+def verify(fields: Mapping[str, str], inbound: Inbound, account: Account) -> Verification:
+    # Judged by when billing received it (Inbound.received_at), not when it is verified.
+    now = inbound.received_at if inbound.received_at is not None else time.time()
+    header = _header(inbound.headers, SIGNATURE_HEADER)
+    body = bytes(inbound.body)
+    ok = verify_signature(body, header, webhook_secrets(account), now=now)
+    return Verification.VALID if ok else Verification.INVALID
+
+
+def _reference(fields: Mapping[str, str], *names: str) -> str:
+    """The reference billing put in the object, under each name it used: they agree."""
+    found = {fields[name] for name in names if fields.get(name)}
+    if len(found) > 1:
+        raise MalformedNotification("the event's references disagree")
+    return limited(found.pop() if found else "", "reference")
+
+
+def notification(fields: Mapping[str, str], account: Account, integration: str) -> Notification:
+    kind = limited(fields["type"], "type")
+    obj = "data.object."
+    currency = fields.get(obj + "currency", "").upper()
+    status, amount = Status.UNKNOWN, None
+    reference, transaction = "", fields[obj + "id"]
+    gateway_status = kind
+    if kind in SESSION_EVENTS and fields.get(obj + "object") == "checkout.session":
+        reference = _reference(fields, obj + "client_reference_id", obj + "metadata.reference")
+        transaction = fields.get(obj + "payment_intent") or transaction
+        if fields.get(obj + "amount_total"):
+            amount = from_minor(fields[obj + "amount_total"], currency, "amount_total")
+        paid = fields.get(obj + "payment_status") == "paid"
+        if kind == "checkout.session.expired":
+            status = Status.CANCELLED
+        elif kind == "checkout.session.async_payment_failed":
+            status = Status.FAILED
+        else:  # completed, or async_payment_succeeded: money only when it says paid
+            status = Status.PAID if paid else Status.PENDING
+    elif kind == "charge.refunded" and fields.get(obj + "object") == "charge":
+        reference = _reference(fields, obj + "metadata.reference")
+        transaction = fields.get(obj + "payment_intent") or transaction
+        charged = from_minor(fields.get(obj + "amount", ""), currency, "amount")
+        refunded = from_minor(fields.get(obj + "amount_refunded", ""), currency, "refunded")
+        amount = refunded
+        if refunded == charged:
+            status = Status.REFUNDED
+        else:  # a partial refund: the ledger has no partial state yet
+            gateway_status = f"{kind}:partial"
+    return Notification(
+        integration=integration,
+        reference=reference,
+        transaction_id=limited(transaction, "transaction"),
+        amount=amount,
+        currency=limited(currency, "currency", 3),
+        status=status,
+        gateway_status=gateway_status,
+        test=fields.get("livemode") != "true",
+        raw=dict(fields),
+        receiver="",  # not named: the endpoint's own signing secret proves the account
+    )
+
+
+def reply(fields: Mapping[str, str], account: Account) -> Reply:
+    return Reply(b'{"received": true}', content_type="application/json")
