@@ -219,6 +219,21 @@ class ApiCheckoutIntegration(Integration):
         payment.gateway_reference = session["id"]
         return session["url"]
 
+    # -- the gateway's own record, fetched ---------------------------------------------------
+
+    def fetch_status(self, payment: Payment) -> bytes | None:
+        """The gateway's current record of this payment's checkout
+        (``payment.gateway_reference``), fetched with the account's credentials: a body
+        that this integration's ``parse_notification`` reads from an Inbound of kind
+        ``"fetch"`` (authentic by construction: our request, over TLS, with our key), and
+        that becomes a Notification bound and applied like any other. None when there is
+        nothing to fetch yet. Raises VerificationUnavailable when the API cannot be asked.
+
+        ``billing reconcile`` calls it for pending payments, and a gateway whose only
+        notification is a fetch (Mollie's webhook, eWAY's return) uses it too.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot fetch a checkout's state")
+
     def create_session(self, params: Mapping[str, str], idempotency_key: str) -> dict[str, str]:
         try:
             return self._checkout_protocol().create_session(

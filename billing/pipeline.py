@@ -254,14 +254,18 @@ def _retry_later(log: NotificationLog, reason: str) -> str:
 
 
 def process_fetched(
-    integration: Integration, source: NotificationLog, *, kind: str, body: bytes
+    integration: Integration, source: NotificationLog | None, *, kind: str, body: bytes
 ) -> str:
-    """Store and process data the library fetched from the gateway itself (e.g. PDT)."""
+    """Store and process data the library fetched from the gateway itself (e.g. PDT).
+
+    ``source`` is the request that made billing ask (a customer's return); None when
+    billing asked on its own (reconciliation).
+    """
     log = NotificationLog.objects.create(
         integration=integration.slug,
         kind=kind,
         method="FETCH",
-        path=source.path,
+        path=source.path if source is not None else "",
         body=body,
         declared_length=len(body),
         remote_addr=None,
