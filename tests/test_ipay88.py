@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from django.test import Client
 
 from billing.exceptions import InvalidData, MalformedNotification
 from billing.models import NotificationLog, Outcome, PaymentStatus
@@ -22,6 +21,7 @@ from billing.protocols import ipay88
 from billing.protocols.base import Account, Inbound, Status, Verification
 from billing.sandbox.gateways import ipay88 as gateway
 from billing.testing.conformance import IntegrationConformance
+from tests.helpers import form_renderer, payment_status, poster, settings_fixture
 
 KEY = "conformance-ipay88-key"
 SETTINGS = {"MERCHANT_CODE": "M00003", "MERCHANT_KEY": KEY}
@@ -133,36 +133,15 @@ def test_missing_signature_is_malformed() -> None:
 # -- attacks, through notify/ ------------------------------------------------------------------
 
 
-@pytest.fixture
-def shop(settings: Any) -> Any:
-    settings.MERCHANT_SETTINGS = {"ipay88": dict(SETTINGS)}
-    settings.MERCHANT_TEST_MODE = True
-    return settings
+shop = settings_fixture("ipay88", SETTINGS)
+post = poster("ipay88")
+order = form_renderer("ipay88", "MYR", ResponseURL="https://shop.test/r", BackendURL=NOTIFY)
+status_of = payment_status("ipay88")
 
 
 def signed_body(fields: dict[str, str], key: str = KEY) -> bytes:
     body = {**fields, "Signature": gateway.response_signature(fields, key)}
     return urlencode(body).encode()
-
-
-def post(body: bytes, capture: Any) -> Any:
-    with capture(execute=True):
-        return Client().post(NOTIFY, body, content_type="application/x-www-form-urlencoded")
-
-
-def order(reference: str = "ORDER-1", amount: str = "10.00") -> None:
-    from billing.registry import get_integration
-
-    integration = get_integration("ipay88")
-    integration.add_order(reference=reference, amount=Decimal(amount), currency="MYR")
-    integration.add_fields({"ResponseURL": "https://shop.test/r", "BackendURL": NOTIFY})
-    integration.generate_form(None)
-
-
-def status_of(reference: str = "ORDER-1") -> str:
-    from billing.models import Payment
-
-    return Payment.objects.get(integration="ipay88", reference=reference).status
 
 
 @pytest.mark.django_db

@@ -17,15 +17,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from django.test import Client
 
 from billing.exceptions import InvalidData, MalformedNotification
-from billing.models import NotificationLog, Outcome, Payment, PaymentStatus
+from billing.models import NotificationLog, Outcome, PaymentStatus
 from billing.protocols import liqpay
 from billing.protocols.base import Account, Inbound, Status, Verification
-from billing.registry import get_integration
 from billing.sandbox.gateways import liqpay as gateway
 from billing.testing.conformance import IntegrationConformance
+from tests.helpers import form_renderer, payment_status, poster, settings_fixture
 
 PRIVATE = "conformance-liqpay-private-key"
 SETTINGS = {"PUBLIC_KEY": "i00000000", "PRIVATE_KEY": PRIVATE}
@@ -158,27 +157,10 @@ def test_malformed_callbacks(body: Any) -> None:
 # -- attacks, through notify/ ------------------------------------------------------------------
 
 
-@pytest.fixture
-def shop(settings: Any) -> Any:
-    settings.MERCHANT_SETTINGS = {"liqpay": dict(SETTINGS)}
-    settings.MERCHANT_TEST_MODE = True
-    return settings
-
-
-def order(reference: str = "ORDER-1", amount: str = "10.00") -> None:
-    integration = get_integration("liqpay")
-    integration.add_order(reference=reference, amount=Decimal(amount), currency="UAH")
-    integration.add_fields({"result_url": "https://shop.test/r", "server_url": NOTIFY})
-    integration.generate_form(None)
-
-
-def post(body: bytes, capture: Any) -> Any:
-    with capture(execute=True):
-        return Client().post(NOTIFY, body, content_type="application/x-www-form-urlencoded")
-
-
-def status_of(reference: str = "ORDER-1") -> str:
-    return Payment.objects.get(integration="liqpay", reference=reference).status
+shop = settings_fixture("liqpay", SETTINGS)
+order = form_renderer("liqpay", "UAH", result_url="https://shop.test/r", server_url=NOTIFY)
+post = poster("liqpay")
+status_of = payment_status("liqpay")
 
 
 @pytest.mark.django_db

@@ -31,7 +31,7 @@ from billing.protocols import opayo_form as opayo
 from billing.protocols.base import Account, Inbound, Status, Verification
 from billing.sandbox.gateways.opayo_form import crypt as stand_in_crypt
 from billing.testing.conformance import Delivery, IntegrationConformance
-from tests.helpers import outcomes, signed_ref, use_account
+from tests.helpers import outcomes, settings_fixture, signed_ref, use_account
 
 PASSWORD = "shopFormPassw0rd"  # 16 characters, no hex run that the crypt could show
 SETTINGS = {"VENDOR": "teashop", "ENCRYPTION_PASSWORD": PASSWORD}
@@ -183,9 +183,7 @@ def test_a_real_test_server_return() -> None:
 # -- the form ---------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def shop(settings: Any) -> Any:
-    return use_account(settings, "opayo_form", SETTINGS)
+shop = settings_fixture("opayo_form", SETTINGS)
 
 
 def rendered(**extra: Any) -> dict[str, str]:

@@ -28,12 +28,11 @@ from billing.sandbox.gateways import pay_fast as gateway
 from billing.sandbox.models import SentNotification
 from billing.testing.conformance import Delivery, IntegrationConformance
 from billing.testing.fakes import install_transport
-from tests.helpers import use_account
+from tests.helpers import poster, settings_fixture
 from tests.sandbox_helpers import Customer, StandInFlows, order_form, sandbox_settings
 
 PASSPHRASE = "jt7NOE43FZPn"
 SETTINGS = {"MERCHANT_ID": "10000100", "MERCHANT_KEY": "46f0cd694581a", "PASSPHRASE": PASSPHRASE}
-NOTIFY = "/billing/pay_fast/notify/"
 PAYFAST_IP = "41.74.179.200"  # inside 41.74.179.192/27
 
 SDK_PAIRS = (
@@ -182,9 +181,7 @@ def test_odd_amounts_are_malformed(amount: str) -> None:
 # -- the form -----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def shop(settings: Any) -> Any:
-    return use_account(settings, "pay_fast", SETTINGS)
+shop = settings_fixture("pay_fast", SETTINGS)
 
 
 @pytest.mark.django_db
@@ -230,11 +227,7 @@ def resign(pairs: str, passphrase: str) -> bytes:
     return f"{pairs}&signature={hashlib.md5(text.encode()).hexdigest()}".encode()
 
 
-def post(body: bytes, capture: Any, ip: str = "127.0.0.1") -> Any:
-    with capture(execute=True):
-        return Client(REMOTE_ADDR=ip).post(
-            NOTIFY, body, content_type="application/x-www-form-urlencoded"
-        )
+post = poster("pay_fast")
 
 
 def verdict() -> tuple[str, str, str]:
@@ -370,9 +363,7 @@ def test_allowed_ips_are_checked_in_live_mode_only() -> None:
 SANDBOX_PATH = "/sandbox/pay_fast/eng/process"
 
 
-@pytest.fixture
-def sandbox(settings: Any) -> Any:
-    return sandbox_settings(settings, "pay_fast", SETTINGS)
+sandbox = settings_fixture("pay_fast", SETTINGS, sandbox_settings)
 
 
 def shop_form(**extra: Any) -> dict[str, str]:

@@ -23,7 +23,7 @@ from billing.protocols.base import Account, Inbound, Verification
 from billing.registry import get_integration
 from billing.sandbox.gateways import payu_in as stand_in_module
 from billing.testing.conformance import IntegrationConformance
-from tests.helpers import outcomes, payment_of, poster, use_account
+from tests.helpers import form_renderer, outcomes, payment_of, poster, settings_fixture
 
 KEY, SALT = "payu-demo-key", "payu-demo-salt"
 SETTINGS = {"MERCHANT_KEY": KEY, "SALT": SALT}
@@ -89,15 +89,8 @@ def test_additional_charges_come_first_in_the_reverse_hash(name: str) -> None:
 # -- the attacks, end to end through notify/ -----------------------------------------------
 
 
-@pytest.fixture
-def shop(settings: Any) -> Any:
-    return use_account(settings, "payu_in", SETTINGS)
-
-
-def rendered(reference: str = "ORDER-1", amount: str = "10.00") -> dict[str, str]:
-    integration = get_integration("payu_in")
-    integration.add_order(reference=reference, amount=Decimal(amount), currency="INR")
-    return integration.generate_form()
+shop = settings_fixture("payu_in", SETTINGS)
+rendered = form_renderer("payu_in", "INR")
 
 
 def response(form: dict[str, str], salt: str = SALT, **changes: str) -> dict[str, str]:

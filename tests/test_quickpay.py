@@ -27,6 +27,7 @@ from billing.protocols import quickpay
 from billing.protocols.base import Account, Inbound, Status, Verification
 from billing.sandbox.gateways import quickpay as gateway_side
 from billing.testing.conformance import Delivery, IntegrationConformance
+from tests.helpers import use_account
 
 API_KEY, PRIVATE_KEY = "quickpay-api-key", "quickpay-private-key"
 SETTINGS = {"MERCHANT_ID": "1", "AGREEMENT_ID": "1", "API_KEY": API_KEY, "PRIVATE_KEY": PRIVATE_KEY}
@@ -177,8 +178,7 @@ def test_odd_amounts_are_malformed(amount: str) -> None:
 @pytest.fixture
 def shop(settings: Any) -> TestQuickpayConformance:
     """The conformance suite's shop and gateway, to try attacks through notify/."""
-    settings.MERCHANT_SETTINGS = {"quickpay": dict(SETTINGS)}
-    settings.MERCHANT_TEST_MODE = True
+    use_account(settings, "quickpay", SETTINGS)
     return TestQuickpayConformance()
 
 

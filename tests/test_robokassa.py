@@ -21,7 +21,7 @@ from billing.protocols.base import Account, Inbound, Verification
 from billing.registry import get_integration
 from billing.sandbox.gateways import robokassa as stand_in_module
 from billing.testing.conformance import IntegrationConformance
-from tests.helpers import outcomes, payment_of, poster, use_account
+from tests.helpers import form_renderer, outcomes, payment_of, poster, settings_fixture
 
 LOGIN, PASSWORD1, PASSWORD2 = "demoshop", "robokassa-password-1", "robokassa-password-2"
 SETTINGS = {"MERCHANT_LOGIN": LOGIN, "PASSWORD1": PASSWORD1, "PASSWORD2": PASSWORD2}
@@ -90,15 +90,8 @@ def test_the_reply_is_ok_and_the_invoice() -> None:
 # -- the attacks, end to end through notify/ -----------------------------------------------
 
 
-@pytest.fixture
-def shop(settings: Any) -> Any:
-    return use_account(settings, "robokassa", SETTINGS)
-
-
-def rendered(reference: str = "ORDER-1", amount: str = "10.00") -> dict[str, str]:
-    integration = get_integration("robokassa")
-    integration.add_order(reference=reference, amount=Decimal(amount), currency="RUB")
-    return integration.generate_form()
+shop = settings_fixture("robokassa", SETTINGS)
+rendered = form_renderer("robokassa", "RUB")
 
 
 def result(form: dict[str, str], password: str = PASSWORD2, **changes: str) -> bytes:

@@ -24,7 +24,7 @@ from billing.protocols import skrill
 from billing.protocols.base import Account, Inbound, Status
 from billing.sandbox.gateways import skrill as gateway
 from billing.testing.conformance import Delivery, IntegrationConformance
-from tests.helpers import poster, use_account
+from tests.helpers import poster, settings_fixture
 from tests.sandbox_helpers import StandInFlows, order_form, sandbox_settings
 
 SECRET = "skrill-secret-word"
@@ -131,9 +131,7 @@ def test_odd_amounts_are_malformed(amount: str) -> None:
 # -- the form -----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def shop(settings: Any) -> Any:
-    return use_account(settings, "skrill", SETTINGS)
+shop = settings_fixture("skrill", SETTINGS)
 
 
 @pytest.mark.django_db
@@ -233,9 +231,7 @@ def test_replayed_status_after_a_chargeback_changes_nothing(
 SANDBOX_PATH = "/sandbox/skrill/"
 
 
-@pytest.fixture
-def sandbox(settings: Any) -> Any:
-    return sandbox_settings(settings, "skrill", SETTINGS)
+sandbox = settings_fixture("skrill", SETTINGS, sandbox_settings)
 
 
 def shop_form(**extra: Any) -> dict[str, str]:

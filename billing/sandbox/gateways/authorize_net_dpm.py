@@ -42,7 +42,6 @@ from django.urls import URLPattern, path
 from .base import (
     AS_ASKED,
     FormRejected,
-    Item,
     Message,
     Order,
     StandIn,
@@ -53,6 +52,7 @@ from .base import (
     random_digits,
     shop_settings,
 )
+from .kit import order_from
 
 SETTINGS_KEY = "authorize_net_dpm"
 FINGERPRINT_WINDOW = 15 * 60  # seconds either side of Authorize.Net's clock
@@ -247,16 +247,17 @@ class AuthorizeNetDpmStandIn(StandIn):
                 "posted at once. The sandbox does not keep card data and asks you instead."
             )
         total = Decimal(amount)
-        return Order(
+        return order_from(  # no return URL: the relay reply takes the customer back
+            fields,
             merchant=str(configured["LOGIN_ID"]),
             reference=reference,
             currency=currency,
             total=total,
-            items=(Item(fields.get("x_description", "") or f"Invoice {reference}", 1, total),),
+            description="x_description",
+            untitled="Invoice",
             notify_url=relay_url if relay else "",
-            return_url="",  # the relay reply takes the customer back
-            cancel_url=fields.get("x_cancel_url", ""),
-            notes=tuple(notes),
+            cancel="x_cancel_url",
+            notes=notes,
         )
 
     def form_for(

@@ -5,33 +5,26 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from decimal import Decimal
-from urllib.parse import urlencode
 
 from .base import (
     APPROVED,
     AS_ASKED,
     CANCELLED,
     DECLINED,
-    Item,
     Message,
     Order,
     StandIn,
     Variation,
     change_amount,
-    exponent,
     random_digits,
 )
-from .kit import Problems, played_account
+from .kit import Problems, form_message, major, order_from, played_account
 
 
 def signature(fields: Mapping[str, str], secret: str) -> str:
     pairs = sorted((k, v) for k, v in fields.items() if k != "signature")
     text = "&".join(f"{k}={v}" for k, v in pairs)
     return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
-
-
-def _major(amount: Decimal, currency: str) -> str:
-    return f"{amount.quantize(Decimal(1).scaleb(-exponent(currency))):f}"
 
 
 class DummyStandIn(StandIn):
@@ -53,19 +46,17 @@ class DummyStandIn(StandIn):
             problems.signature("signature", signature(fields, account["SECRET"]))
         currency = fields.get("currency", "")
         total = problems.amount("amount", currency)
-        for name in ("notify_url", "return_url", "cancel_url"):
-            problems.http_url(name)
+        problems.http_urls("notify_url", "return_url", "cancel_url")
         problems.raise_if_any("The dummy gateway refuses this form")
-        reference = fields.get("reference", "")
-        return Order(
+        return order_from(
+            fields,
             merchant=account["MERCHANT_ID"],
-            reference=reference,
+            reference=fields.get("reference", ""),
             currency=currency,
             total=total,
-            items=(Item(f"Order {reference}", 1, total),),
-            notify_url=fields.get("notify_url", ""),
-            return_url=fields.get("return_url", ""),
-            cancel_url=fields.get("cancel_url", ""),
+            notify="notify_url",
+            back="return_url",
+            cancel="cancel_url",
         )
 
     def form_for(
@@ -73,7 +64,7 @@ class DummyStandIn(StandIn):
     ) -> dict[str, str]:
         currency = currency.upper()
         form = {"merchant": receiver, "reference": reference, "currency": currency}
-        form["amount"] = _major(amount, currency)
+        form["amount"] = major(amount, currency)
         form["signature"] = signature(form, self.account()["SECRET"])
         return form
 
@@ -92,14 +83,13 @@ class DummyStandIn(StandIn):
             "merchant": vary.receiver or order.merchant,
             "reference": order.reference,
             "transaction": transaction_id or random_digits(12),
-            "amount": _major(order.total if amount is None else amount, currency),
+            "amount": major(order.total if amount is None else amount, currency),
             "currency": currency,
             "status": self.statuses[status],
             "test": "1" if vary.test else "0",
         }
         sent["signature"] = signature(sent, self.account()["SECRET"])
-        body = urlencode(sent).encode("ascii")
-        return Message(body=body, transaction_id=sent["transaction"], status=sent["status"])
+        return form_message(sent, transaction_id=sent["transaction"], status=sent["status"])
 
     def tamper(self, message: Message) -> Message:
         return change_amount(message, b"amount")

@@ -27,7 +27,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
@@ -37,7 +36,6 @@ from .base import (
     AS_ASKED,
     DECLINED,
     FormRejected,
-    Item,
     Message,
     Order,
     StandIn,
@@ -48,7 +46,7 @@ from .base import (
     gateway_view,
     random_digits,
 )
-from .kit import Problems, played_account
+from .kit import Problems, form_message, minor, order_from, played_account
 
 SETTINGS_KEY = "global_payments"
 HASHES = {"SHA256HASH": "sha256", "SHA1HASH": "sha1"}  # the stronger one wins if both
@@ -187,14 +185,15 @@ class GlobalPaymentsStandIn(StandIn):
                 "No MERCHANT_RESPONSE_URL: Global Payments would use the one set on the "
                 "account; the sandbox sends no response."
             )
-        return Order(
+        return order_from(
+            fields,
             merchant=merchant_id,
             reference=order_id,
             currency=currency,
             total=total,
-            items=(Item(fields.get("COMMENT1", "") or f"Order {order_id}", 1, total),),
+            description="COMMENT1",
             notify_url=url,
-            notes=tuple(notes),
+            notes=notes,
         )
 
     @staticmethod
@@ -216,12 +215,11 @@ class GlobalPaymentsStandIn(StandIn):
         self, *, reference: str, amount: Decimal, currency: str, receiver: str
     ) -> dict[str, str]:
         currency = currency.upper()
-        minor = int(amount.scaleb(exponent(currency)).to_integral_value())
         form = {
             "TIMESTAMP": datetime.now(UTC).strftime("%Y%m%d%H%M%S"),
             "MERCHANT_ID": receiver,
             "ORDER_ID": reference,
-            "AMOUNT": str(minor),
+            "AMOUNT": str(minor(amount, currency)),
             "CURRENCY": currency,
             "AUTO_SETTLE_FLAG": "1",
             "HPP_VERSION": "2",
@@ -261,7 +259,6 @@ class GlobalPaymentsStandIn(StandIn):
                 [f"{status!r}: the sandbox answers 00 (authorised) or 101 (declined)."],
             )
         charged = order.total if amount is None else amount
-        minor = int(charged.scaleb(exponent(order.currency)).to_integral_value())
         response = {
             "TIMESTAMP": fields["TIMESTAMP"],
             "MERCHANT_ID": vary.receiver or account["MERCHANT_ID"],
@@ -275,7 +272,7 @@ class GlobalPaymentsStandIn(StandIn):
             "AVSADDRESSRESULT": "M",
             "CVNRESULT": "M",
             "BATCHID": str(secrets.randbelow(10**6)) if result == "00" else "-1",
-            "AMOUNT": str(minor),
+            "AMOUNT": str(minor(charged, order.currency)),
         }
         # Pass-through: the merchant's own fields come back as sent, never over the HPP's.
         response.update(
@@ -288,11 +285,7 @@ class GlobalPaymentsStandIn(StandIn):
         name = _hash_field(fields)
         values = [response[field] for field in RESPONSE_HASHED]
         response[name] = two_pass_hash(values, account["SHARED_SECRET"], HASHES[name])
-        return Message(
-            body=urlencode(response).encode("ascii"),
-            transaction_id=response["PASREF"],
-            status=result,
-        )
+        return form_message(response, transaction_id=response["PASREF"], status=result)
 
     def forge(self, message: Message) -> Message:
         """The response with a hash the HPP never made, in whichever field it carries one."""

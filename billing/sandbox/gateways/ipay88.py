@@ -22,14 +22,12 @@ marker off (or puts it on), as the other mode's form would have sent it.
 import hashlib
 from collections.abc import Mapping
 from decimal import Decimal
-from urllib.parse import urlencode
 
 from .base import (
     APPROVED,
     AS_ASKED,
     CANCELLED,
     DECLINED,
-    Item,
     Message,
     Order,
     StandIn,
@@ -37,7 +35,7 @@ from .base import (
     change_amount,
     random_digits,
 )
-from .kit import Problems, played_account
+from .kit import Problems, form_message, order_from, played_account
 
 CURRENCIES = ("MYR", "USD", "CNY")
 TEST_MARKER = "-TEST"
@@ -110,18 +108,17 @@ class Ipay88StandIn(StandIn):
         problems.check(currency in CURRENCIES, f"Currency {currency!r} is not enabled.")
         total = problems.amount("Amount", currency)
         problems.check(len(fields.get("RefNo", "")) <= 30, "RefNo is longer than 30.")
-        problems.http_url("ResponseURL")
-        problems.http_url("BackendURL")
+        problems.http_urls("ResponseURL", "BackendURL")
         problems.raise_if_any("iPay88: Invalid parameters")
-        reference = fields.get("RefNo", "")
-        return Order(
+        return order_from(
+            fields,
             merchant=account["MERCHANT_CODE"],
-            reference=reference,
+            reference=fields.get("RefNo", ""),
             currency=currency,
             total=total,
-            items=(Item(fields.get("ProdDesc", ""), 1, total),),
-            notify_url=fields.get("BackendURL", ""),
-            return_url=fields.get("ResponseURL", ""),
+            description="ProdDesc",
+            notify="BackendURL",
+            back="ResponseURL",
         )
 
     def form_for(
@@ -167,8 +164,7 @@ class Ipay88StandIn(StandIn):
             }[status],
         }
         sent["Signature"] = response_signature(sent, self.account()["MERCHANT_KEY"])
-        body = urlencode(sent).encode("ascii")
-        return Message(body=body, transaction_id=sent["TransId"], status=code)
+        return form_message(sent, transaction_id=sent["TransId"], status=code)
 
     def tamper(self, message: Message) -> Message:
         return change_amount(message, b"Amount")

@@ -5,11 +5,14 @@ gateway's documentation (none are here), so it can disagree with the shop's code
 """
 
 import hmac
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import urlencode, urlsplit
 
-from .base import FormRejected, exponent, shop_settings
+from django.urls import NoReverseMatch, reverse
+
+from .base import FormRejected, Item, Message, Order, exponent, shop_settings
 
 
 def played_account(slug: str, *keys: str) -> dict[str, str]:
@@ -46,6 +49,11 @@ class Problems:
             bool(expected) and self.fields.get(name) == expected,
             f"{name} is not {what} this sandbox plays.",
         )
+
+    def http_urls(self, *names: str, required: bool = False) -> None:
+        """Each named field, if there (or ``required``), is an http(s) URL."""
+        for name in names:
+            self.http_url(name, required=required)
 
     def http_url(self, name: str, *, required: bool = False) -> str:
         """An http(s) URL the gateway can call or send the customer to ("" if absent)."""
@@ -90,3 +98,79 @@ class Problems:
     def raise_if_any(self, title: str) -> None:
         if self.found:
             raise FormRejected(title, self.found)
+
+
+def order_from(
+    fields: Mapping[str, str],
+    *,
+    merchant: str,
+    reference: str,
+    currency: str,
+    total: Decimal,
+    description: str = "",
+    untitled: str = "Order",
+    notify: str = "",
+    notify_url: str | None = None,
+    back: str = "",
+    cancel: str = "",
+    notes: Iterable[str] = (),
+) -> Order:
+    """The order a checked form asks for, one item of ``total``. ``description``,
+    ``notify``, ``back`` and ``cancel`` are the gateway's names of the fields holding the
+    item's name (else "``untitled`` ``reference``"), the notification URL (``notify_url``
+    instead, for one set outside the form), the return and the cancel URL; a field the
+    form lacks (or that is not named) is ""."""
+
+    def field(name: str) -> str:
+        return fields.get(name, "") if name else ""
+
+    return Order(
+        merchant=merchant,
+        reference=reference,
+        currency=currency,
+        total=total,
+        items=(Item(field(description) or f"{untitled} {reference}", 1, total),),
+        notify_url=field(notify) if notify_url is None else notify_url,
+        return_url=field(back),
+        cancel_url=field(cancel),
+        notes=tuple(notes),
+    )
+
+
+def major(amount: Decimal, currency: str, spec: str = "f") -> str:
+    """``amount`` in major units with exactly the currency's decimals (``spec`` ",f" for
+    thousands commas)."""
+    return format(amount.quantize(Decimal(1).scaleb(-exponent(currency))), spec)
+
+
+def minor(amount: Decimal, currency: str) -> int:
+    """``amount`` in minor units of the currency (rounded to a whole number)."""
+    return int(amount.scaleb(exponent(currency)).to_integral_value())
+
+
+def form_message(
+    pairs: Mapping[str, str] | Sequence[tuple[str, str]],
+    *,
+    transaction_id: str,
+    status: str,
+    **more: Any,
+) -> Message:
+    """A notification posted as an urlencoded form of ``pairs``, in their order (``more``:
+    the Message's headers or method)."""
+    body = urlencode(pairs).encode("ascii")
+    return Message(body=body, transaction_id=transaction_id, status=status, **more)
+
+
+def shop_notify_url(slug: str) -> str:
+    """The shop's ``billing/<slug>/notify/`` as an absolute URL, what the integration's
+    docs tell merchants to set in the gateway's dashboard ("" without billing.urls)."""
+    try:
+        relative = reverse("billing:notify", kwargs={"integration": slug})
+    except NoReverseMatch:
+        return ""
+    from django.conf import settings
+
+    from ..endpoints import base_url
+
+    site = str(getattr(settings, "BILLING_SITE_URL", "") or "").rstrip("/")
+    return (site or base_url()) + relative

@@ -30,7 +30,6 @@ from .base import (
     AS_ASKED,
     DECLINED,
     FormRejected,
-    Item,
     Message,
     Order,
     StandIn,
@@ -38,7 +37,7 @@ from .base import (
     exponent,
     random_digits,
 )
-from .kit import Problems, played_account
+from .kit import Problems, order_from, played_account
 
 CURRENCIES = ("UAH", "USD", "EUR")
 ACTIONS = ("pay", "hold", "paydonate", "auth")
@@ -117,17 +116,17 @@ class LiqpayStandIn(StandIn):
         currency = text.get("currency", "")
         problems.check(currency in CURRENCIES, f"currency {currency!r} is not accepted.")
         total = _amount(text.get("amount", ""), currency, problems)
-        problems.http_url("result_url")
-        problems.http_url("server_url")
+        problems.http_urls("result_url", "server_url")
         problems.raise_if_any(REFUSED)
-        return Order(
+        return order_from(
+            text,
             merchant=account["PUBLIC_KEY"],
             reference=text["order_id"],
             currency=currency,
             total=total,
-            items=(Item(text["description"], 1, total),),
-            notify_url=text.get("server_url", ""),
-            return_url=text.get("result_url", ""),
+            description="description",
+            notify="server_url",
+            back="result_url",
         )
 
     def form_for(

@@ -33,15 +33,14 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 from django.http import HttpRequest, HttpResponse
-from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.urls import URLPattern, path
 
 from .base import (
     AS_ASKED,
     FormRejected,
-    Item,
     Message,
     Order,
     StandIn,
@@ -53,7 +52,7 @@ from .base import (
     shop_settings,
     with_query,
 )
-from .kit import Problems
+from .kit import Problems, form_message, minor, order_from, shop_notify_url
 
 SETTINGS_KEY = "ogone_payments"
 ALGORITHMS = {"SHA1": "sha1", "SHA256": "sha256", "SHA512": "sha512"}
@@ -132,9 +131,9 @@ def sha_sign(params: Mapping[str, str], passphrase: str, hash_name: str) -> str:
     return hashlib.new(hash_name, text.encode("utf-8")).hexdigest().upper()
 
 
-def _major(minor: int, currency: str) -> Decimal:
+def _major(units: int, currency: str) -> Decimal:
     """AMOUNT is in minor units of the currency."""
-    return Decimal(minor).scaleb(-exponent(currency))
+    return Decimal(units).scaleb(-exponent(currency))
 
 
 def _natural(name: str) -> tuple[tuple[int, int, str], ...]:
@@ -158,16 +157,7 @@ def post_sale_url(configured: Mapping[str, Any]) -> str:
     """The back office's post-sale URL: the setting, else the shop's notify URL."""
     if configured.get("SANDBOX_POST_SALE_URL"):
         return str(configured["SANDBOX_POST_SALE_URL"])
-    try:
-        relative = reverse("billing:notify", kwargs={"integration": SETTINGS_KEY})
-    except NoReverseMatch:
-        return ""
-    from django.conf import settings
-
-    from ..endpoints import base_url
-
-    site = str(getattr(settings, "BILLING_SITE_URL", "") or "").rstrip("/") or base_url()
-    return site + relative
+    return shop_notify_url(SETTINGS_KEY)
 
 
 class OgonePaymentsStandIn(StandIn):
@@ -237,8 +227,7 @@ class OgonePaymentsStandIn(StandIn):
             bool(re.fullmatch(r"[0-9]{1,15}", text)) and int(text) > 0,
             f"AMOUNT={text!r}: a positive whole number of minor units (1500 for 15.00).",
         )
-        for name in ("ACCEPTURL", "DECLINEURL", "EXCEPTIONURL", "CANCELURL"):
-            problems.http_url(name)
+        problems.http_urls("ACCEPTURL", "DECLINEURL", "EXCEPTIONURL", "CANCELURL")
         problems.raise_if_any("Worldline cannot process this payment")
         total = _major(int(text), currency)
         notify_url = post_sale_url(configured)
@@ -249,16 +238,17 @@ class OgonePaymentsStandIn(StandIn):
             if notify_url
             else "No post-sale URL: set SANDBOX_POST_SALE_URL, or mount billing.urls."
         )
-        return Order(
+        return order_from(
+            fields,
             merchant=str(configured["PSPID"]),
             reference=reference,
             currency=currency,
             total=total,
-            items=(Item(fields.get("COM", "") or f"Order {reference}", 1, total),),
+            description="COM",
             notify_url=notify_url,
-            return_url=fields.get("ACCEPTURL", ""),
-            cancel_url=fields.get("CANCELURL", ""),
-            notes=(note,),
+            back="ACCEPTURL",
+            cancel="CANCELURL",
+            notes=[note],
         )
 
     @staticmethod
@@ -272,11 +262,10 @@ class OgonePaymentsStandIn(StandIn):
         """The form a billing shop sends, with its test-mode marker in COMPLUS."""
         configured = account()
         currency = currency.upper()
-        minor = int(amount.scaleb(exponent(currency)).to_integral_value())
         fields = {
             "PSPID": receiver,
             "ORDERID": reference,
-            "AMOUNT": str(minor),
+            "AMOUNT": str(minor(amount, currency)),
             "CURRENCY": currency,
             "COMPLUS": "billing:test",
         }
@@ -323,9 +312,8 @@ class OgonePaymentsStandIn(StandIn):
         pairs.append(("SHASIGN", signature))
         # PARAMPLUS comes back as its own parameters, outside the signature.
         pairs += parse_qsl(fields.get("PARAMPLUS", ""), keep_blank_values=True)
-        body = urlencode(pairs).encode("ascii")
-        return Message(
-            body=body,
+        return form_message(
+            pairs,
             transaction_id=payid,
             status=code,
             headers={"User-Agent": "Worldline post-sale (billing sandbox)"},

@@ -32,14 +32,12 @@ from .base import (
     AS_ASKED,
     CANCELLED,
     DECLINED,
-    Item,
     Message,
     Order,
     StandIn,
     Variation,
-    exponent,
 )
-from .kit import Problems, played_account
+from .kit import Problems, major, order_from, played_account
 
 SLUG = "opayo_form"
 NAMES = (  # the crypt fields a pair can start with (the 3.00 guide's, and 4.00's)
@@ -140,19 +138,19 @@ class OpayoFormStandIn(StandIn):
         currency = plain.get("Currency", "")
         inner.check(bool(re.fullmatch(r"[A-Z]{3}", currency)), "Currency is not 3 letters.")
         total = inner.amount("Amount", currency)
-        for name in ("SuccessURL", "FailureURL"):
-            inner.http_url(name, required=True)
+        inner.http_urls("SuccessURL", "FailureURL", required=True)
         inner.raise_if_any("The transaction was not registered (INVALID)")
-        return Order(
+        return order_from(
+            plain,
             merchant=account["VENDOR"],
             reference=code,
             currency=currency,
             total=total,
-            items=(Item(plain.get("Description", ""), 1, total),),
-            notify_url=plain["SuccessURL"],  # where the browser brings the crypt back
-            return_url=plain["SuccessURL"],
-            cancel_url=plain["FailureURL"],
-            notes=("Opayo calls no shop server: the customer's return carries the crypt.",),
+            description="Description",
+            notify="SuccessURL",  # where the browser brings the crypt back
+            back="SuccessURL",
+            cancel="FailureURL",
+            notes=["Opayo calls no shop server: the customer's return carries the crypt."],
         )
 
     def form_for(
@@ -164,10 +162,9 @@ class OpayoFormStandIn(StandIn):
             back = "http://shop.invalid" + reverse("billing:return", kwargs={"integration": SLUG})
         except NoReverseMatch:
             back = "http://shop.invalid/return/"
-        places = Decimal(1).scaleb(-exponent(currency))
         plain = (
             f"VendorTxCode={reference}{{T{currency}{secrets.token_hex(3).upper()}}}"
-            f"&Amount={amount.quantize(places)}&Currency={currency}&Description=Order"
+            f"&Amount={major(amount, currency)}&Currency={currency}&Description=Order"
             f"&SuccessURL={back}&FailureURL={back}"
         )
         password = self.account()["ENCRYPTION_PASSWORD"]
@@ -193,13 +190,12 @@ class OpayoFormStandIn(StandIn):
         order = self.check_form(fields)
         code = self.statuses.get(status, status)
         charged = order.total if amount is None else amount
-        places = Decimal(1).scaleb(-exponent(order.currency))
         sent = {"VendorTxCode": order.reference, "VPSTxId": _guid(transaction_id)}
         sent |= {"Status": code, "StatusDetail": DETAILS.get(code, code)}
         if code == "OK":
             sent["TxAuthNo"] = str(secrets.randbelow(9 * 10**7) + 10**7)
         sent |= CARD_RESULTS | {"DeclineCode": "00" if code == "OK" else "05"}
-        sent["Amount"] = f"{charged.quantize(places):,f}"  # with thousands commas, as Opayo
+        sent["Amount"] = major(charged, order.currency, ",f")  # with thousands commas, as Opayo
         password = self.account()["ENCRYPTION_PASSWORD"]
         if vary.receiver:  # another vendor's password (any other 16 characters)
             password = uuid.uuid5(uuid.NAMESPACE_URL, vary.receiver).hex[:16]

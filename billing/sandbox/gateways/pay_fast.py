@@ -20,7 +20,6 @@ from .base import (
     AS_ASKED,
     DECLINED,
     FormRejected,
-    Item,
     Message,
     Order,
     StandIn,
@@ -29,7 +28,7 @@ from .base import (
     gateway_view,
     random_digits,
 )
-from .kit import Problems, played_account
+from .kit import Problems, order_from, played_account
 
 ATTRIBUTES = (
     "merchant_id merchant_key return_url cancel_url notify_url name_first name_last "
@@ -99,22 +98,21 @@ class PayFastStandIn(StandIn):
             problems.check(len(fields.get(name, "")) <= size, f"{name} exceeds {size} chars.")
         total = problems.amount("amount", "ZAR")
         problems.check(total == 0 or total >= MINIMUM, "The minimum amount is R5.00.")
-        for name in ("return_url", "cancel_url", "notify_url"):
-            problems.http_url(name)
+        problems.http_urls("return_url", "cancel_url", "notify_url")
         if not problems.found:
             expected = checkout_signature(fields, account["PASSPHRASE"])
             problems.signature("signature", expected, case_sensitive=True)
         problems.raise_if_any("PayFast cannot process this payment")
-        reference = fields["m_payment_id"]
-        return Order(
+        return order_from(
+            fields,
             merchant=account["MERCHANT_ID"],
-            reference=reference,
+            reference=fields["m_payment_id"],
             currency="ZAR",
             total=total,
-            items=(Item(fields["item_name"], 1, total),),
-            notify_url=fields.get("notify_url", ""),
-            return_url=fields.get("return_url", ""),
-            cancel_url=fields.get("cancel_url", ""),
+            description="item_name",
+            notify="notify_url",
+            back="return_url",
+            cancel="cancel_url",
         )
 
     def form_for(

@@ -158,8 +158,7 @@ class PayPalStandIn(StandIn):
             f"{', '.join(unmodelled)}: PayPal would change the total with these, "
             "and the sandbox does not model them.",
         )
-        for name in ("notify_url", "return", "cancel_return"):
-            problems.http_url(name)
+        problems.http_urls("notify_url", "return", "cancel_return")
 
         def money(name: str, required: bool = False) -> Decimal:
             text = fields.get(name, "")

@@ -22,16 +22,12 @@ Written from docs.payu.in ("Generate Hash", "Web Integration - PayU Hosted"), no
 from collections.abc import Mapping
 from decimal import Decimal
 from hashlib import sha512
-from urllib.parse import urlencode
-
-from django.urls import NoReverseMatch, reverse
 
 from .base import (
     APPROVED,
     AS_ASKED,
     CANCELLED,
     DECLINED,
-    Item,
     Message,
     Order,
     StandIn,
@@ -40,7 +36,7 @@ from .base import (
     random_digits,
     shop_settings,
 )
-from .kit import Problems, played_account
+from .kit import Problems, form_message, order_from, played_account, shop_notify_url
 
 SLUG = "payu_in"
 MARKERS = {True: "billing-test", False: "billing-live"}
@@ -67,17 +63,7 @@ def webhook_url() -> str:
     configured = shop_settings(SLUG) or {}
     if configured.get("SANDBOX_WEBHOOK_URL"):
         return str(configured["SANDBOX_WEBHOOK_URL"])
-    try:
-        relative = reverse("billing:notify", kwargs={"integration": SLUG})
-    except NoReverseMatch:
-        return ""
-    from django.conf import settings
-
-    from ..endpoints import base_url
-
-    return (str(getattr(settings, "BILLING_SITE_URL", "") or "").rstrip("/") or base_url()) + (
-        relative
-    )
+    return shop_notify_url(SLUG)
 
 
 class PayuInStandIn(StandIn):
@@ -100,22 +86,21 @@ class PayuInStandIn(StandIn):
             problems.signature("hash", request_hash(fields, account["SALT"]))
         problems.require("txnid", "productinfo")
         total = problems.amount("amount", "INR")
-        problems.http_url("surl", required=True)
-        problems.http_url("furl", required=True)
+        problems.http_urls("surl", "furl", required=True)
         problems.http_url("curl")
         problems.raise_if_any("PayU cannot process this payment")
         missing = [name for name in ("firstname", "email") if not fields.get(name)]
-        notes = (f"PayU's live page requires {' and '.join(missing)}.",) if missing else ()
-        return Order(
+        return order_from(
+            fields,
             merchant=account["MERCHANT_KEY"],
             reference=fields["txnid"],
             currency="INR",
             total=total,
-            items=(Item(fields["productinfo"], 1, total),),
+            description="productinfo",
             notify_url=webhook_url(),
-            return_url=fields["surl"],
-            cancel_url=fields.get("curl", ""),
-            notes=notes,
+            back="surl",
+            cancel="curl",
+            notes=[f"PayU's live page requires {' and '.join(missing)}."] if missing else [],
         )
 
     def form_for(
@@ -156,8 +141,7 @@ class PayuInStandIn(StandIn):
         if sent["udf5"] in MARKERS.values():
             sent["udf5"] = MARKERS[vary.test]
         sent["hash"] = reverse_hash(sent, self.account()["SALT"])
-        body = urlencode(sent).encode("ascii")
-        return Message(body=body, transaction_id=sent["mihpayid"], status=sent["status"])
+        return form_message(sent, transaction_id=sent["mihpayid"], status=sent["status"])
 
     def tamper(self, message: Message) -> Message:
         return change_amount(message, b"amount")

@@ -21,7 +21,6 @@ from .base import (
     APPROVED,
     AS_ASKED,
     DECLINED,
-    Item,
     Message,
     Order,
     StandIn,
@@ -29,7 +28,7 @@ from .base import (
     exponent,
     random_digits,
 )
-from .kit import Problems, played_account
+from .kit import Problems, order_from, played_account
 
 HEADER = "QuickPay-Checksum-Sha256"
 # Field rules of the form's parameter table.
@@ -110,20 +109,19 @@ class QuickpayStandIn(StandIn):
             problems.signature("checksum", form_checksum(fields, account["API_KEY"]))
         currency = fields.get("currency", "")
         total = problems.amount("amount", currency, minor_units=True)
-        problems.http_url("continueurl", required=True)
-        problems.http_url("cancelurl", required=True)
+        problems.http_urls("continueurl", "cancelurl", required=True)
         problems.http_url("callbackurl")
         problems.raise_if_any("QuickPay refuses this payment window request")
-        reference = fields.get("order_id", "")
-        return Order(
+        return order_from(
+            fields,
             merchant=account["MERCHANT_ID"],
-            reference=reference,
+            reference=fields.get("order_id", ""),
             currency=currency,
             total=total,
-            items=(Item(fields.get("description") or f"Order {reference}", 1, total),),
-            notify_url=fields.get("callbackurl", ""),
-            return_url=fields.get("continueurl", ""),
-            cancel_url=fields.get("cancelurl", ""),
+            description="description",
+            notify="callbackurl",
+            back="continueurl",
+            cancel="cancelurl",
         )
 
     def form_for(

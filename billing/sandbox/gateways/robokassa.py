@@ -28,12 +28,9 @@ from decimal import Decimal
 from hashlib import md5
 from urllib.parse import urlencode
 
-from django.urls import NoReverseMatch, reverse
-
 from .base import (
     APPROVED,
     AS_ASKED,
-    Item,
     Message,
     Order,
     StandIn,
@@ -42,7 +39,7 @@ from .base import (
     shop_settings,
     with_query,
 )
-from .kit import Problems, played_account
+from .kit import Problems, form_message, order_from, played_account, shop_notify_url
 
 SLUG = "robokassa"
 MARKERS = {True: "test", False: "live"}
@@ -73,16 +70,7 @@ def result_url(fields: Mapping[str, str]) -> str:
     configured = shop_settings(SLUG) or {}
     if fields.get("ResultUrl2") or configured.get("SANDBOX_RESULT_URL"):
         return str(fields.get("ResultUrl2") or configured["SANDBOX_RESULT_URL"])
-    try:
-        relative = reverse("billing:notify", kwargs={"integration": SLUG})
-    except NoReverseMatch:
-        return ""
-    from django.conf import settings
-
-    from ..endpoints import base_url
-
-    site = str(getattr(settings, "BILLING_SITE_URL", "") or "").rstrip("/")
-    return (site or base_url()) + relative
+    return shop_notify_url(SLUG)
 
 
 class RobokassaStandIn(StandIn):
@@ -109,8 +97,7 @@ class RobokassaStandIn(StandIn):
         problems.require("InvId")
         total = problems.amount("OutSum", "RUB")
         problems.check(len(fields.get("Description", "")) <= 100, "Description is too long.")
-        for name in ("ResultUrl2", "SuccessUrl2", "FailUrl2"):
-            problems.http_url(name)
+        problems.http_urls("ResultUrl2", "SuccessUrl2", "FailUrl2")
         for name in ("SuccessUrl2", "FailUrl2"):
             if fields.get(name):
                 method = fields.get(f"{name}Method", "")
@@ -122,16 +109,18 @@ class RobokassaStandIn(StandIn):
             notes.append(f"Robokassa's live interface wants InvId an integer, not {reference!r}.")
         if fields.get("IsTest") != "1":
             notes.append("Without IsTest=1 Robokassa would take a real payment.")
-        return Order(
+        return order_from(
+            fields,
             merchant=account["MERCHANT_LOGIN"],
             reference=reference,
             currency="RUB",
             total=total,
-            items=(Item(fields.get("Description") or f"Invoice {reference}", 1, total),),
+            description="Description",
+            untitled="Invoice",
             notify_url=result_url(fields),
-            return_url=fields.get("SuccessUrl2", ""),
-            cancel_url=fields.get("FailUrl2", ""),
-            notes=tuple(notes),
+            back="SuccessUrl2",
+            cancel="FailUrl2",
+            notes=notes,
         )
 
     def form_for(
@@ -168,8 +157,7 @@ class RobokassaStandIn(StandIn):
             shp["Shp_billing"] = MARKERS[vary.test]
         sent.update(shp)
         sent["SignatureValue"] = password2_signature(sent, password2)
-        body = urlencode(sent).encode("ascii")
-        return Message(body=body, transaction_id=transaction_id or order.reference, status="paid")
+        return form_message(sent, transaction_id=transaction_id or order.reference, status="paid")
 
     def tamper(self, message: Message) -> Message:
         return change_amount(message, b"OutSum")

@@ -11,7 +11,6 @@ currency of each order, so ``mb_amount``/``mb_currency`` repeat ``amount``/``cur
 import hashlib
 from collections.abc import Mapping
 from decimal import Decimal
-from urllib.parse import urlencode
 
 from .base import (
     APPROVED,
@@ -19,16 +18,14 @@ from .base import (
     CANCELLED,
     DECLINED,
     FormRejected,
-    Item,
     Message,
     Order,
     StandIn,
     Variation,
     change_amount,
-    exponent,
     random_digits,
 )
-from .kit import Problems, played_account
+from .kit import Problems, form_message, major, order_from, played_account
 
 # The currencies Quick Checkout accepts (the guide's "ISO 4217 currencies" table).
 CURRENCIES = frozenset(
@@ -46,10 +43,6 @@ def md5sig(status: Mapping[str, str], secret_word: str) -> str:
     upper-case MD5 of the secret word, mb_amount, mb_currency and status, concatenated."""
     text = status["merchant_id"] + status["transaction_id"] + upper_md5(secret_word)
     return upper_md5(text + status["mb_amount"] + status["mb_currency"] + status["status"])
-
-
-def _major(amount: Decimal, currency: str) -> str:
-    return f"{amount.quantize(Decimal(1).scaleb(-exponent(currency))):f}"
 
 
 class SkrillStandIn(StandIn):
@@ -74,19 +67,18 @@ class SkrillStandIn(StandIn):
         currency = fields.get("currency", "").upper()
         problems.check(currency in CURRENCIES, f"currency {currency!r} is not accepted.")
         total = problems.amount("amount", currency)
-        for name in ("status_url", "return_url", "cancel_url"):
-            problems.http_url(name)
+        problems.http_urls("status_url", "return_url", "cancel_url")
         problems.raise_if_any("Skrill cannot process this payment")
-        reference = fields["transaction_id"]
-        return Order(
+        return order_from(
+            fields,
             merchant=account["PAY_TO_EMAIL"],
-            reference=reference,
+            reference=fields["transaction_id"],
             currency=currency,
             total=total,
-            items=(Item(fields.get("detail1_text") or f"Order {reference}", 1, total),),
-            notify_url=fields.get("status_url", ""),
-            return_url=fields.get("return_url", ""),
-            cancel_url=fields.get("cancel_url", ""),
+            description="detail1_text",
+            notify="status_url",
+            back="return_url",
+            cancel="cancel_url",
         )
 
     def form_for(
@@ -97,7 +89,7 @@ class SkrillStandIn(StandIn):
             raise FormRejected("Skrill cannot process this payment", [f"{currency!r}?"])
         form = {"pay_to_email": receiver or self.account()["PAY_TO_EMAIL"]}
         form.update(transaction_id=reference, currency=currency)
-        form["amount"] = _major(amount, currency)
+        form["amount"] = major(amount, currency)
         return form
 
     def notification(
@@ -112,7 +104,7 @@ class SkrillStandIn(StandIn):
         # No test flag: a test account's response is signed with its own secret word.
         order, account = self.check_form(fields), self.account()
         currency = vary.currency or order.currency
-        charged = _major(order.total if amount is None else amount, currency)
+        charged = major(order.total if amount is None else amount, currency)
         sent = {
             "pay_to_email": order.merchant,
             "pay_from_email": "customer@sandbox.example",
@@ -125,8 +117,7 @@ class SkrillStandIn(StandIn):
         }
         sent["md5sig"] = md5sig(sent, account["SECRET_WORD"])
         sent.update(amount=fields["amount"], currency=order.currency, payment_type="WLT")
-        body = urlencode(sent).encode("ascii")
-        return Message(body=body, transaction_id=sent["mb_transaction_id"], status=sent["status"])
+        return form_message(sent, transaction_id=sent["mb_transaction_id"], status=sent["status"])
 
     def tamper(self, message: Message) -> Message:
         return change_amount(message, b"mb_amount", b"amount")

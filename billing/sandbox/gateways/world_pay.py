@@ -23,7 +23,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 from .base import (
     APPROVED,
@@ -31,7 +31,6 @@ from .base import (
     CANCELLED,
     DECLINED,
     FormRejected,
-    Item,
     Message,
     Order,
     StandIn,
@@ -40,7 +39,7 @@ from .base import (
     exponent,
     random_digits,
 )
-from .kit import Problems, played_account
+from .kit import Problems, form_message, major, order_from, played_account
 
 SETTINGS_KEY = "world_pay"
 # What a billing shop signs unless told otherwise: the order and both URLs, since a
@@ -87,11 +86,6 @@ def md5_signature(secret: str, values: list[str]) -> str:
     """Worldpay's MD5 security: lower-case hex MD5 of ``secret:value1:value2:...``."""
     text = ":".join([secret, *values])
     return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
-
-
-def _format(amount: Decimal, currency: str) -> str:
-    """Major units with the currency's decimals: Worldpay takes no more than those."""
-    return f"{amount.quantize(Decimal(1).scaleb(-exponent(currency))):f}"
 
 
 class WorldPayStandIn(StandIn):
@@ -164,8 +158,7 @@ class WorldPayStandIn(StandIn):
             f"testMode is {test_mode!r}: this is Worldpay's test system, which takes "
             "100 (or 101, always refused); 0 is for the production system.",
         )
-        for name in ("MC_callback", "MC_return"):
-            problems.http_url(name)
+        problems.http_urls("MC_callback", "MC_return")
         if account is not None and account.md5_secret and not problems.found:
             for problem in self._signature_problems(fields, account):
                 problems.add(problem)
@@ -187,16 +180,18 @@ class WorldPayStandIn(StandIn):
             notes.append("testMode=101: Worldpay's test system would refuse any card.")
         if account is not None and not account.md5_secret:
             notes.append("The installation has no MD5 secret: anyone can change this order.")
-        return Order(
+        return order_from(
+            fields,
             merchant=f"installation {inst_id}",
             reference=reference,
             currency=currency,
             total=total,
-            items=(Item(fields.get("desc", "") or f"Cart {reference}", 1, total),),
-            notify_url=fields.get("MC_callback", ""),
-            return_url=fields.get("MC_return", ""),
-            cancel_url=fields.get("MC_return", ""),
-            notes=tuple(notes),
+            description="desc",
+            untitled="Cart",
+            notify="MC_callback",
+            back="MC_return",
+            cancel="MC_return",
+            notes=notes,
         )
 
     @staticmethod
@@ -227,7 +222,7 @@ class WorldPayStandIn(StandIn):
         form = {
             "instId": receiver,
             "cartId": reference,
-            "amount": _format(amount, currency),
+            "amount": major(amount, currency),
             "currency": currency,
             "desc": f"Order {reference}",
             "testMode": "100",
@@ -265,7 +260,7 @@ class WorldPayStandIn(StandIn):
                 [f"{status!r}: Worldpay reports authorised (Y) and cancelled (C) payments."],
             )
         trans_status = self.statuses[status]
-        charged = _format(order.total if amount is None else amount, currency)
+        charged = major(order.total if amount is None else amount, currency)
         account = installation()
         response: list[tuple[str, str]] = [("transStatus", trans_status)]
         txn_id = ""
@@ -292,8 +287,8 @@ class WorldPayStandIn(StandIn):
         response += [(k, v) for k, v in fields.items() if k.startswith(ECHOED_PREFIXES)]
         if account is not None and account.callback_password:
             response.append(("callbackPW", account.callback_password))
-        return Message(
-            body=urlencode(response).encode("ascii"),
+        return form_message(
+            response,
             transaction_id=txn_id,
             status=trans_status,
             headers={
