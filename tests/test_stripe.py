@@ -688,3 +688,213 @@ class TestStripeSandboxFlows(StandInFlows):
         # The sandbox's record keeps 32 characters of the event type.
         assert "checkout.session.async_payment_failed".startswith(sent.status)
         assert Payment.objects.get().status == PaymentStatus.FAILED
+
+
+# -- the session, fetched back (reconciliation) -------------------------------------------------
+
+FETCHED = {
+    "id": "cs_test_KAT",
+    "object": "checkout.session",
+    "amount_total": 1000,
+    "currency": "eur",
+    "client_reference_id": "ORDER-1",
+    "metadata": {"reference": "ORDER-1"},
+    "livemode": False,
+    "payment_intent": "pi_KAT",
+    "payment_status": "paid",
+    "status": "complete",
+    "url": None,
+}
+
+
+def fetched(**change: Any) -> bytes:
+    return json.dumps({**FETCHED, **change}).encode()
+
+
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [
+        ({}, "paid"),
+        ({"status": "open", "payment_status": "unpaid", "payment_intent": None}, "unknown"),
+        ({"payment_status": "unpaid"}, "unknown"),  # a delayed method, running or failed
+        ({"payment_status": "no_payment_required"}, "unknown"),
+        ({"status": "expired", "payment_status": "unpaid", "payment_intent": None}, "cancelled"),
+    ],
+)
+def test_a_fetched_session_is_paid_only_when_it_says_paid(
+    change: dict[str, Any], status: str
+) -> None:
+    inbound = Inbound(fetched(**change), "application/json", "FETCH", kind="fetch")
+    fields = stripe.read(inbound)
+    n = stripe.notification(fields, account(), "stripe")
+    assert n.status == status and (n.reference, n.currency) == ("ORDER-1", "EUR")
+    assert n.amount == Decimal("10.00") and n.test
+    assert n.transaction_id == (change.get("payment_intent", "pi_KAT") or "cs_test_KAT")
+    assert stripe.verify(fields, inbound, account()) is Verification.VALID
+
+
+def test_only_billings_own_fetch_is_authentic_by_construction() -> None:
+    from billing.exceptions import MalformedNotification
+
+    body = fetched()
+    fields = stripe.read(Inbound(body, "application/json", "FETCH", kind="fetch"))
+    # A fetch row that billing did not store (another method) is not accepted.
+    posted_as_fetch = Inbound(body, "application/json", "POST", kind="fetch")
+    assert stripe.verify(fields, posted_as_fetch, account()) is Verification.INVALID
+    # Posted to notify/ (whatever the method), a session is not an event at all.
+    for method in ("POST", "FETCH"):
+        with pytest.raises(MalformedNotification):
+            stripe.read(Inbound(body, "application/json", method, kind="notify"))
+    # And verify never takes a session's fields for a posted notification.
+    posted = Inbound(body, "application/json", "POST", kind="notify")
+    assert stripe.verify(fields, posted, account()) is Verification.INVALID
+    # An event in a fetch row is not a session.
+    with pytest.raises(MalformedNotification):
+        stripe.read(Inbound(KAT_BODY, "application/json", "FETCH", kind="fetch"))
+
+
+@pytest.mark.django_db
+def test_a_session_posted_to_notify_changes_nothing(
+    shop: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    rendered()
+    body = fetched(amount_total=1000)
+    response = deliver(Delivery(body, "application/json"), django_capture_on_commit_callbacks)
+    assert response.status_code == 400
+    assert outcomes() == [Outcome.REJECTED] and status() == PaymentStatus.PENDING
+
+
+@pytest.mark.django_db
+def test_a_fetched_live_session_on_a_test_shop_is_held(shop: Any) -> None:
+    from billing.pipeline import process_fetched
+
+    rendered()
+    integration = get_integration("stripe")
+    body = fetched(livemode=True)
+    assert process_fetched(integration, None, kind="fetch", body=body) == Outcome.HELD
+    assert status() == PaymentStatus.REVIEW
+    log = NotificationLog.objects.get()
+    assert (log.kind, log.method, log.verification) == ("fetch", "FETCH", Verdict.VALID)
+
+
+class FakeApi:
+    def __init__(self, *answers: Any) -> None:
+        self.answers = list(answers)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def account(self) -> Account:
+        client = httpx.Client(transport=httpx.MockTransport(self))
+        return Account(SETTINGS, test=True, endpoint=lambda key: "https://api.test", client=client)
+
+
+def test_fetch_session_asks_stripe_with_the_key() -> None:
+    api = FakeApi(httpx.Response(200, content=fetched()))
+    assert stripe.fetch_session("cs_test_KAT", api.account()) == fetched()
+    [request] = api.requests
+    assert request.method == "GET"
+    assert str(request.url) == "https://api.test/v1/checkout/sessions/cs_test_KAT"
+    assert request.headers["Authorization"] == f"Bearer {SECRET_KEY}"
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        [httpx.ConnectError("refused"), httpx.Response(200, content=fetched())],
+        [httpx.ReadTimeout("slow"), httpx.Response(200, content=fetched())],
+        [httpx.Response(503), httpx.Response(200, content=fetched())],
+        [httpx.Response(429), httpx.Response(200, content=fetched())],
+    ],
+    ids=["unreachable", "timeout", "5xx", "429"],
+)
+def test_fetch_session_retries_once(answers: list[Any]) -> None:
+    api = FakeApi(*answers)
+    assert stripe.fetch_session("cs_test_KAT", api.account()) == fetched()
+    assert len(api.requests) == 2
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        [httpx.ConnectError("refused")] * 2,
+        [httpx.Response(502)] * 2,
+        [httpx.Response(503, headers={"Stripe-Should-Retry": "false"})],
+        [httpx.Response(401, json={"error": {"message": f"Invalid API Key {SECRET_KEY}"}})],
+        [httpx.Response(404, json={"error": {"code": "resource_missing"}})],
+        [httpx.Response(200, text="<html>gateway timeout</html>")],
+        [httpx.Response(200, json={"object": "event", "id": "cs_test_KAT"})],
+        [httpx.Response(200, content=fetched(id="cs_test_OTHER"))],
+    ],
+    ids=["down", "5xx", "no-retry", "bad-key", "unknown", "junk", "not-a-session", "other"],
+)
+def test_fetch_session_never_accepts_what_it_could_not_ask(answers: list[Any]) -> None:
+    from billing.exceptions import VerificationUnavailable
+
+    api = FakeApi(*answers)
+    with pytest.raises(VerificationUnavailable) as failed:
+        stripe.fetch_session("cs_test_KAT", api.account())
+    assert SECRET_KEY not in str(failed.value)
+
+
+@pytest.mark.parametrize("bad", ["", "pi_123", "cs_test_../../v1/charges", "cs_a?b=c", "cs_é"])
+def test_fetch_session_asks_only_for_a_session_id(bad: str) -> None:
+    from billing.exceptions import InvalidData
+
+    api = FakeApi()
+    with pytest.raises(InvalidData):
+        stripe.fetch_session(bad, api.account())
+    assert api.requests == []
+
+
+@pytest.mark.django_db
+class TestStandInRetrieve:
+    def url(self, session_id: str) -> str:
+        return f"/sandbox/stripe/v1/checkout/sessions/{session_id}"
+
+    def test_needs_the_secret_key(self, api: Sandbox) -> None:
+        start(rendered())
+        session_id = Checkout.objects.get().token
+        assert Client().get(self.url(session_id)).status_code == 401
+        wrong = {"Authorization": "Bearer sk_test_wrong"}
+        assert Client().get(self.url(session_id), headers=wrong).status_code == 401
+
+    def test_an_unknown_session_is_a_404(self, api: Sandbox) -> None:
+        auth = {"Authorization": f"Bearer {SECRET_KEY}"}
+        response = Client().get(self.url("cs_test_nothing"), headers=auth)
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "resource_missing"
+
+    def test_the_session_as_it_stands(self, api: Sandbox, monkeypatch: Any) -> None:
+        from billing.sandbox import views as sandbox_views
+        from billing.sandbox.delivery import Attempt
+
+        monkeypatch.setattr(
+            sandbox_views, "deliver", lambda url, message, **kw: [Attempt(url, None, "lost", 0)]
+        )
+        start(rendered())
+        session_id = Checkout.objects.get().token
+        auth = {"Authorization": f"Bearer {SECRET_KEY}"}
+        before = Client().get(self.url(session_id), headers=auth).json()
+        assert (before["status"], before["payment_status"]) == ("open", "unpaid")
+        assert before["id"] == session_id and before["url"].endswith(f"/{session_id}/")
+        assert before["amount_total"] == 1000 and before["client_reference_id"] == "ORDER-1"
+        decide = f"/sandbox/stripe/checkout/{session_id}/decide/"
+        Client().post(decide, {"action": "approve", "send": "normal"})
+        after = Client().get(self.url(session_id), headers=auth).json()
+        event = json.loads(bytes(SentNotification.objects.get().body))
+        assert (after["status"], after["payment_status"]) == ("complete", "paid")
+        assert after["payment_intent"] == event["data"]["object"]["payment_intent"]
+        assert after["payment_intent"].startswith("pi_") and after["url"] is None
+
+    def test_off_when_the_sandbox_is_off(self, api: Sandbox, settings: Any) -> None:
+        start(rendered())
+        settings.BILLING_SANDBOX = False
+        auth = {"Authorization": f"Bearer {SECRET_KEY}"}
+        response = Client().get(self.url(Checkout.objects.get().token), headers=auth)
+        assert response.status_code == 404 and b"sandbox is off" in response.content

@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import review
+from . import reconcile, review
 from .output import Printer
 
 DESCRIPTION = """\
@@ -22,9 +22,11 @@ Tools for shops using django-billing.
   send     send a gateway notification to a notify URL, as the gateway would
   replay   re-process stored notifications (NotificationLog ids)
   review   list payments held for review, accept or refuse them, add notes
+  reconcile  fetch the state of pending API checkouts (Stripe ...) and apply it
 
-list, check, replay and review load your Django project: set DJANGO_SETTINGS_MODULE (or pass
---settings) and run from your project's directory. send needs no project.
+list, check, replay, review and reconcile load your Django project: set
+DJANGO_SETTINGS_MODULE (or pass --settings) and run from your project's directory. send
+needs no project.
 """
 
 SEND_HELP = """\
@@ -78,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("ids", nargs="+", type=int, metavar="ID", help="NotificationLog id")
     review.add_parser(commands, anywhere)
+    reconcile.add_parser(commands, anywhere)
 
     send = commands.add_parser(
         "send",
@@ -145,5 +148,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "check": project.check,
         "replay": project.replay,
         "review": review.run,
+        "reconcile": reconcile.run,
     }
     return command[args.command](args, printer)

@@ -2,6 +2,7 @@
 with the endpoint's secret."""
 
 from ..api_checkout import ApiCheckoutIntegration
+from ..models import Payment
 from ..protocols import stripe
 from ..protocols.base import Notification
 
@@ -18,6 +19,16 @@ class StripeIntegration(ApiCheckoutIntegration):
     verified_headers = (stripe.SIGNATURE_HEADER,)
     api_errors = (stripe.StripeApiError,)
 
+    def fetch_status(self, payment: Payment) -> bytes | None:
+        """The payment's Checkout Session as Stripe has it now (``GET
+        /v1/checkout/sessions/{id}``), read back as a notification of kind "fetch"; None
+        before a session was opened. Raises VerificationUnavailable when Stripe cannot be
+        asked (or does not know the session)."""
+        if not payment.gateway_reference:
+            return None
+        return stripe.fetch_session(payment.gateway_reference, self.account)
+
     def receiver_matches(self, asked: str, notification: Notification) -> bool:
-        """Events name no account: verify() accepted only this endpoint's own secrets."""
+        """Events name no account: verify() accepted only this endpoint's own secrets, or
+        a session this account's secret key fetched."""
         return True

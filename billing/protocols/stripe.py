@@ -1,7 +1,8 @@
 """Stripe Checkout: a Checkout Session created by API, and webhook events.
 
 SPEC: Stripe API v1 as documented at docs.stripe.com (checked 2026-12): "Create a
-Checkout Session" (``POST /v1/checkout/sessions``), "Idempotent requests", "Check the
+Checkout Session" (``POST /v1/checkout/sessions``), "Retrieve a Checkout Session"
+(``GET /v1/checkout/sessions/:id``, no parameters), "Idempotent requests", "Check the
 webhook signatures" (verify manually), "Fulfill orders" (Checkout), "Supported
 currencies" (minor units). No ``Stripe-Version`` header is sent: the account's default
 version answers, and the fields read here (``id``, ``url``, ``amount_total``,
@@ -17,6 +18,13 @@ version answers, and the fields read here (``id``, ``url``, ``amount_total``,
   schemes are ignored); ``t`` older than 300 s is refused (only the past side, as
   Stripe's libraries check). Vectors in tests/test_stripe.py were computed with
   ``printf '%s' "$t.$body" | openssl dgst -sha256 -hmac "$secret"``.
+- The session fetched back (``fetch_session``, for reconciliation): the Checkout
+  Session object as Stripe answers it, stored as a notification of kind ``"fetch"``
+  (billing's own request, over TLS, with the secret key: authentic by construction, and
+  only for that kind: nothing posted to notify/ is read or accepted as a session).
+  ``payment_status`` ``paid`` is paid; ``status`` ``expired`` is cancelled; ``open``, or
+  ``complete`` and ``unpaid`` (a delayed method still running, or failed: the session
+  does not say which) changes nothing.
 
 Plain Python: no Django; the HTTP client comes in with the account.
 """
@@ -33,7 +41,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from ..exceptions import BillingError, InvalidData, MalformedNotification
+from ..exceptions import BillingError, InvalidData, MalformedNotification, VerificationUnavailable
 from ..money import currency_code, exact_amount
 from .base import (
     Account,
@@ -50,6 +58,11 @@ SPEC = "Stripe API v1: Checkout Sessions and webhook signatures (docs.stripe.com
 API_URL = "https://api.stripe.com"
 SESSIONS_PATH = "/v1/checkout/sessions"
 SIGNATURE_HEADER = "Stripe-Signature"
+# A Checkout Session billing fetched itself: the notification log's kind and method for it.
+FETCH_KIND = "fetch"
+FETCH_METHOD = "FETCH"
+SESSION_OBJECT = "checkout.session"
+_SESSION_ID = re.compile(r"cs_[A-Za-z0-9_]{1,252}")
 TOLERANCE_SECONDS = 300
 
 # Stripe's minor units (docs "Supported currencies"): zero-decimal and three-decimal
@@ -247,6 +260,103 @@ def _session(response: httpx.Response, params: Mapping[str, str]) -> dict[str, s
     return {"id": session_id, "url": url}
 
 
+# -- the session, fetched back ----------------------------------------------------------------
+
+
+def fetch_session(session_id: str, account: Account) -> bytes:
+    """``GET /v1/checkout/sessions/{id}``: the Checkout Session's JSON, exactly as Stripe
+    answered it (the body ``read`` takes from an Inbound of kind ``"fetch"``).
+
+    A read: retried once when Stripe could not be reached, timed out or answered
+    409/429/5xx (unless ``Stripe-Should-Retry: false``). Raises VerificationUnavailable
+    when Stripe cannot be asked or answers anything but this session (a 404 included:
+    the key's account and mode do not have it), with a message that names no key;
+    InvalidData for an id that is no Checkout Session's.
+    """
+    if not _SESSION_ID.fullmatch(session_id):
+        raise InvalidData("not a Checkout Session id (cs_...)")
+    if account.client is None:
+        raise VerificationUnavailable("no HTTP client to ask Stripe with")
+    url = f"{account.endpoint('API_URL').rstrip('/')}{SESSIONS_PATH}/{session_id}"
+    headers = {"Authorization": f"Bearer {account['SECRET_KEY']}"}
+    for attempt in (1, 2):
+        try:
+            response = account.client.get(url, headers=headers)
+        except httpx.HTTPError as exc:
+            if attempt == 1:
+                continue
+            raise VerificationUnavailable(
+                f"Stripe could not be reached ({type(exc).__name__})"
+            ) from None
+        if response.status_code == 200:
+            return _fetched(response, session_id)
+        retryable = response.status_code in (409, 429) or response.status_code >= 500
+        if response.headers.get("Stripe-Should-Retry") == "false":
+            retryable = False
+        if retryable and attempt == 1:
+            continue
+        raise VerificationUnavailable(redact(_describe(response)))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _fetched(response: httpx.Response, session_id: str) -> bytes:
+    body = response.content
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise VerificationUnavailable("Stripe answered 200 without JSON") from None
+    if not isinstance(data, dict) or data.get("object") != SESSION_OBJECT:
+        raise VerificationUnavailable("Stripe answered 200 with no Checkout Session")
+    if data.get("id") != session_id:
+        raise VerificationUnavailable("Stripe answered with another Checkout Session")
+    return body
+
+
+def read_session(body: bytes) -> dict[str, str]:
+    """A fetched Checkout Session, flattened to dotted names (``metadata.reference``)."""
+    try:
+        session = json.loads(bytes(body).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise MalformedNotification("not a Checkout Session: the body is not JSON") from None
+    if not isinstance(session, dict) or session.get("object") != SESSION_OBJECT:
+        raise MalformedNotification("not a Checkout Session")
+    fields: dict[str, str] = {}
+    _flatten(session, "", fields)
+    if not fields.get("id"):
+        raise MalformedNotification("not a Checkout Session: no id")
+    return fields
+
+
+def session_notification(fields: Mapping[str, str], integration: str) -> Notification:
+    """A fetched session in the library's words: paid only when ``payment_status`` says
+    paid; an expired session is cancelled; anything else says nothing new."""
+    state, paid = fields.get("status", ""), fields.get("payment_status", "")
+    currency = fields.get("currency", "").upper()
+    amount = None
+    if fields.get("amount_total"):
+        amount = from_minor(fields["amount_total"], currency, "amount_total")
+    if paid == "paid":
+        status = Status.PAID
+    elif state == "expired":
+        status = Status.CANCELLED
+    else:  # open, or complete and unpaid (a delayed method): the webhook will say
+        status = Status.UNKNOWN
+    return Notification(
+        integration=integration,
+        reference=_reference(fields, "client_reference_id", "metadata.reference"),
+        transaction_id=limited(fields.get("payment_intent") or fields["id"], "transaction"),
+        amount=amount,
+        currency=limited(currency, "currency", 3),
+        status=status,
+        # Not an event type: a fetch and a webhook of one payment are two ledger events,
+        # and the state machine applies whichever comes second as nothing new.
+        gateway_status=limited(f"{SESSION_OBJECT}:{state}:{paid}", "status", 64),
+        test=fields.get("livemode") != "true",
+        raw=dict(fields),
+        receiver="",  # fetched with the account's own secret key
+    )
+
+
 # -- webhook events -------------------------------------------------------------------------
 
 
@@ -268,7 +378,10 @@ def _flatten(value: Any, prefix: str, out: dict[str, str], depth: int = 0) -> No
 
 
 def read(inbound: Inbound) -> dict[str, str]:
-    """The event's JSON, flattened to dotted names (``data.object.amount_total``)."""
+    """The event's JSON, flattened to dotted names (``data.object.amount_total``); for a
+    session billing fetched (kind ``"fetch"``), the session's."""
+    if inbound.kind == FETCH_KIND:
+        return read_session(inbound.body)
     try:
         event = json.loads(bytes(inbound.body).decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
@@ -340,6 +453,13 @@ def verify_signature(
 
 
 def verify(fields: Mapping[str, str], inbound: Inbound, account: Account) -> Verification:
+    if inbound.kind == FETCH_KIND:
+        # Stripe's answer to billing's own GET, over TLS, with the secret key: only
+        # process_fetched stores this kind (the views store what is posted as "notify").
+        fetched = inbound.method == FETCH_METHOD and fields.get("object") == SESSION_OBJECT
+        return Verification.VALID if fetched else Verification.INVALID
+    if fields.get("object") != "event":
+        return Verification.INVALID
     # Judged by when billing received it (Inbound.received_at), not when it is verified.
     now = inbound.received_at if inbound.received_at is not None else time.time()
     header = _header(inbound.headers, SIGNATURE_HEADER)
@@ -357,6 +477,8 @@ def _reference(fields: Mapping[str, str], *names: str) -> str:
 
 
 def notification(fields: Mapping[str, str], account: Account, integration: str) -> Notification:
+    if fields.get("object") == SESSION_OBJECT:  # read from a fetch (see read)
+        return session_notification(fields, integration)
     kind = limited(fields["type"], "type")
     obj = "data.object."
     currency = fields.get(obj + "currency", "").upper()

@@ -35,7 +35,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.utils import timezone
 
+from .. import guard
 from .base import (
     APPROVED,
     AS_ASKED,
@@ -57,6 +59,7 @@ ZERO_DECIMAL = set("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF 
 THREE_DECIMAL = set("BHD JOD KWD OMR TND".split())
 API_VERSION = "2026-06-24.dahlia"
 MERCHANT = "Stripe test account"
+SESSION_LIFETIME = 24 * 3600  # expires_at's default: 24 hours after the session was made
 _ALPHANUMERIC = string.ascii_letters + string.digits
 _AMOUNT_TOTAL = re.compile(rb'("amount_total": )(\d+)')
 
@@ -129,6 +132,7 @@ class StripeStandIn(StandIn):
         return [
             path("", api_root, name="api"),
             path("v1/checkout/sessions", sessions, name="sessions"),
+            path("v1/checkout/sessions/<str:session_id>", session, name="session"),
         ]
 
     # -- the session's parameters -------------------------------------------------------------
@@ -380,3 +384,58 @@ def sessions(request: HttpRequest) -> HttpResponse:
 
 # What the sandbox adds to a session's parameters when it keeps them.
 _OURS = frozenset({"id", "url", "webhook_url", "idempotency_key"})
+
+
+def session(request: HttpRequest, session_id: str) -> HttpResponse:
+    """``GET /v1/checkout/sessions/{id}``: the session as it stands now (404 unless the
+    sandbox serves Stripe, as for every gateway view)."""
+    from ..models import Checkout, SentNotification
+
+    if not guard.serves(stand_in.slug):
+        return guard.not_enabled()
+    if request.method != "GET":
+        return _error(405, "Use GET to retrieve a Checkout Session.")
+    try:
+        played = account()
+    except FormRejected as exc:
+        return _error(exc.status, " ".join(exc.problems))
+    refused = _authorized(request, played)
+    if refused is not None:
+        return refused
+    checkout = Checkout.objects.filter(gateway=stand_in.slug, token=session_id).first()
+    if checkout is None:
+        return _error(
+            404,
+            f"No such checkout.session: '{session_id[:80]}'",
+            code="resource_missing",
+            param="session",
+        )
+    return JsonResponse(_as_it_stands(checkout, SentNotification))
+
+
+def _as_it_stands(checkout: Any, sent_notifications: Any) -> dict[str, Any]:
+    """The session's state from the customer's decision and the event it sent."""
+    fields = checkout.fields
+    created = int(checkout.created_at.timestamp())
+    if checkout.decision == "approved":
+        sent = (
+            sent_notifications.objects.filter(checkout=checkout, authentic=True)
+            .order_by("-pk")
+            .first()
+        )
+        if sent is not None:  # the very session the event carried
+            found = json.loads(bytes(sent.body))["data"]["object"]
+        else:  # the event was tampered with on the way: Stripe's record is as asked
+            found = stand_in.session(fields, status="complete", payment_status="paid")
+            found["payment_intent"] = stripe_id("pi_")
+            found["url"] = None
+    elif checkout.decision == "declined":
+        found = stand_in.session(fields, status="complete", payment_status="unpaid")
+        found["url"] = None
+    elif timezone.now().timestamp() >= created + SESSION_LIFETIME:
+        found = stand_in.session(fields, status="expired")
+        found["url"] = None
+    else:  # not decided, or cancelled: Stripe keeps it open until it expires
+        found = stand_in.session(fields)
+    found["created"], found["expires_at"] = created, created + SESSION_LIFETIME
+    return found
