@@ -525,3 +525,18 @@ def test_a_fake_given_is_entered_for_the_call(accounts: Any, client: Any) -> Non
         assert not paypal.installed and other.installed
     assert result.outcome == "applied"
     assert len(paypal.postbacks) == 1 and other.postbacks == []
+
+
+@pytest.mark.django_db
+def test_a_gateway_asked_by_postback_without_a_fake_is_a_clear_error(
+    settings: Any, client: Any
+) -> None:
+    """PayFast confirms its ITN by a validation post: notify() has no fake for it, and
+    says so, rather than failing with a KeyError."""
+    settings.MERCHANT_TEST_MODE = True
+    settings.MERCHANT_SETTINGS = {
+        "pay_fast": {"MERCHANT_ID": "10000100", "MERCHANT_KEY": "k", "PASSPHRASE": "p"}
+    }
+    checkout("pay_fast", reference="ORDER-1", amount="10.00", currency="ZAR")
+    with pytest.raises(NotifyError, match="cannot answer pay_fast's own check"):
+        notify(client, "pay_fast", reference="ORDER-1")

@@ -128,6 +128,16 @@ def _stand_in(slug: str) -> StandIn:
         ) from None
 
 
+def _postback_fake(slug: str) -> FakePayPal:
+    """The fake that answers this gateway's "did you send this?" for one call."""
+    if slug not in POSTBACK_FAKES:
+        raise NotifyError(
+            f"notify() cannot answer {slug}'s own check of its notifications: enter a fake "
+            "of that gateway's API (pass fake=...), or pay through the sandbox instead"
+        )
+    return POSTBACK_FAKES[slug]()
+
+
 def _decimal(value: Decimal | str | int, name: str) -> Decimal:
     try:
         amount = Decimal(value)
@@ -362,7 +372,7 @@ def notify(
     result = Notified(slug=slug, reference=reference, message=message)
     with ExitStack() as stack:
         if stand_in.verified_by == "postback":
-            vouching = fake or active_fake(slug) or POSTBACK_FAKES[slug]()
+            vouching = fake or active_fake(slug) or _postback_fake(slug)
             if not vouching.installed:  # answering the postback for this call only
                 stack.enter_context(vouching)
             if not forged:
