@@ -160,10 +160,32 @@ MERCHANT_SETTINGS = {
         "RETURN_REDIRECT_URL": "/orders/{reference}/",
         "CANCEL_REDIRECT_URL": "/orders/{reference}/cancelled/",
     },
+    # A made-up test key: the sandbox plays this account's Payments API and webhooks.
+    "mollie": {
+        "API_KEY": "test_demo000000000000000000000000",
+        "RETURN_REDIRECT_URL": "/orders/{reference}/",
+        "CANCEL_REDIRECT_URL": "/orders/{reference}/cancelled/",
+    },
     # Made-up test-mode values: the sandbox plays this account's API and webhook endpoint.
     "stripe": {
         "SECRET_KEY": "sk_test_demo0000000000000000000000",
         "WEBHOOK_SECRET": "whsec_demo0000000000000000000000",
+        "RETURN_REDIRECT_URL": "/orders/{reference}/",
+        "CANCEL_REDIRECT_URL": "/orders/{reference}/cancelled/",
+    },
+    # Made-up sandbox values: the sandbox plays this REST app's token, Orders v2 and
+    # webhook (signed, and confirmed by verify-webhook-signature).
+    "pay_pal_checkout": {
+        "CLIENT_ID": "demo-paypal-checkout-client-id",
+        "CLIENT_SECRET": "demo-paypal-checkout-client-secret",
+        "WEBHOOK_ID": "8PT597110X687430LDEMO0000",
+        "RETURN_REDIRECT_URL": "/orders/{reference}/",
+        "CANCEL_REDIRECT_URL": "/orders/{reference}/cancelled/",
+    },
+    # Made-up sandbox values: the sandbox plays this account's Rapid API.
+    "eway": {
+        "API_KEY": "demo-eway-rapid-api-key",
+        "API_PASSWORD": "demoEwayPass1",
         "RETURN_REDIRECT_URL": "/orders/{reference}/",
         "CANCEL_REDIRECT_URL": "/orders/{reference}/cancelled/",
     },

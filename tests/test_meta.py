@@ -1,6 +1,7 @@
 """Every built-in integration comes with all its parts (docs/adding-a-gateway.md)."""
 
 import ast
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from billing.protocols.base import Inbound, Verification
 from billing.registry import built_in_slugs
 from billing.sandbox.gateways import stand_ins
 from billing.sandbox.gateways.base import APPROVED, DECLINED, Message
+from billing.testing.routing import routed
 from billing.testing.traits import TRAITS
 from demo import settings as demo_settings
 
@@ -58,9 +60,15 @@ def test_every_integration_has_all_its_parts(slug: str) -> None:
 
 
 @pytest.fixture
-def demo_accounts(settings: Any) -> None:
+def demo_accounts(settings: Any) -> Iterator[None]:
+    """The demo's accounts on the sandbox, whose APIs answer billing in process (for the
+    gateways billing asks: Mollie's webhook is only an id)."""
     settings.MERCHANT_SETTINGS = demo_settings.MERCHANT_SETTINGS
     settings.MERCHANT_TEST_MODE = True
+    settings.DEBUG, settings.BILLING_SANDBOX = True, True
+    settings.BILLING_SANDBOX_URL = "http://sandbox.test"
+    with routed():
+        yield
 
 
 def _fields(slug: str, message: Message) -> tuple[Any, dict[str, str], Inbound]:

@@ -30,6 +30,7 @@ from billing.protocols.base import Account, Inbound, Verification
 from billing.sandbox.gateways import stripe as stand_in_module
 from billing.sandbox.models import Checkout, SentNotification
 from billing.testing.conformance import Delivery, IntegrationConformance
+from billing.testing.routing import InProcessApi
 from tests.helpers import outcomes
 from tests.sandbox_helpers import SANDBOX, Customer, StandInFlows, order_form, sandbox_settings
 
@@ -411,44 +412,11 @@ class TestAttacks:
 # -- the start/ route -----------------------------------------------------------------------------
 
 
-class Sandbox:
-    """Routes billing's outbound HTTP into this process's URLconf (the sandbox's API),
-    through Django's test client; ``down`` makes the API fail as asked first."""
+class Sandbox(InProcessApi):
+    """billing's outbound HTTP answered by the sandbox's Stripe API, in process."""
 
     def __init__(self) -> None:
-        self.requests: list[httpx.Request] = []
-        self.down: list[Any] = []  # per request: an exception, or a status code, or None
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        if self.down:
-            failure = self.down.pop(0)
-            if isinstance(failure, Exception):
-                raise failure
-            if failure == "after":  # Stripe made the session; the answer was lost
-                self.forward(request)
-                raise httpx.ReadTimeout("read timed out", request=request)
-            if isinstance(failure, int):
-                return httpx.Response(failure, json={"error": {"type": "api_error"}})
-            if failure == "junk":
-                return httpx.Response(200, text="<html>gateway timeout</html>")
-        return self.forward(request)
-
-    def forward(self, request: httpx.Request) -> httpx.Response:
-        headers = {
-            k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")
-        }
-        response = Client().generic(
-            request.method,
-            request.url.raw_path.decode(),
-            request.content,
-            content_type=request.headers.get("content-type", ""),
-            headers=headers,
-            HTTP_HOST=request.url.netloc.decode(),
-        )
-        return httpx.Response(
-            response.status_code, headers=dict(response.items()), content=response.content
-        )
+        super().__init__(lambda status: {"error": {"type": "api_error"}})
 
 
 @pytest.fixture
@@ -550,7 +518,7 @@ class TestStart:
 
     def test_a_session_for_another_amount_is_refused(self, api: Sandbox, monkeypatch: Any) -> None:
         token = rendered()
-        real = api.forward
+        real = api.answer
 
         def shifted(request: httpx.Request) -> httpx.Response:
             answer = real(request)
@@ -558,7 +526,7 @@ class TestStart:
             data["amount_total"] = 1
             return httpx.Response(200, json=data)
 
-        monkeypatch.setattr(api, "forward", shifted)
+        monkeypatch.setattr(api, "answer", shifted)
         response = start(token)
         assert response.status_code == 502 and Payment.objects.get().gateway_reference == ""
 

@@ -141,5 +141,37 @@ for _row in (
         names_receiver=False,
         accepts_multipart=False,
     ),
+    # eWAY Rapid's Responsive Shared Page: an access code created by API. eWAY calls no
+    # shop URL; its result, fetched on the customer's return (a "fetch" row), is the
+    # notification. It names no account (our key proves it) and is not signed, so an
+    # amount changed in the answer arrives authentic and is held.
+    GatewayTraits(
+        "eway",
+        ("ResponseMessage", "D4405"),
+        notification_kind="fetch",
+        names_receiver=False,
+        amount_signed=False,
+        accepts_multipart=False,
+    ),
+    # Mollie: a payment created by API. Its webhook is an unsigned id=tr_...; the shop
+    # fetches the payment with its key, so the decline is the fetched status, another
+    # account's payment is unknown to that key, and a body with anything but the id
+    # (an added amount) is rejected. A customer's cancel is not reported (it expires).
+    GatewayTraits(
+        "mollie",
+        ("status", "failed"),
+        names_receiver=False,
+        accepts_multipart=False,
+    ),
+    # PayPal Checkout: an Orders v2 order created by API and captured on the customer's
+    # return. Webhooks are confirmed by PayPal (verify-webhook-signature, which covers the
+    # app's WEBHOOK_ID: another account's event fails) and name no account; a customer's
+    # cancel is not reported. The capture's answer on return is a "capture" row.
+    GatewayTraits(
+        "pay_pal_checkout",
+        ("event.event_type", "PAYMENT.CAPTURE.DENIED"),
+        names_receiver=False,
+        accepts_multipart=False,
+    ),
 ):
     register(_row)

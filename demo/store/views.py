@@ -47,6 +47,10 @@ class State:
 UNCONFIRMED = State("unconfirmed", "Payment not confirmed", "warn", "", can_retry=True)
 
 
+# How the log calls what the gateway said: its notification, or its result billing fetched.
+GATEWAY_KINDS = ("notify", "fetch")
+
+
 def gateways() -> list[Integration]:
     """The integrations this shop has settings for and can build."""
     found = []
@@ -227,7 +231,7 @@ def order_page(request: HttpRequest, reference: str) -> HttpResponse:
         "link_days": access.LINK_MAX_AGE.days,
     }
     if state.waiting:  # what to say if the confirmation never comes
-        notified = [row.log for row in _log_rows(order, payment) if row.log.kind == "notify"]
+        notified = [row.log for row in _log_rows(order, payment) if row.log.kind in GATEWAY_KINDS]
         context["unconfirmed"] = UNCONFIRMED
         context["wait_ms"] = int(CONFIRMATION_WAIT.total_seconds() * 1000)
         context["rejected"] = sum(log.outcome == Outcome.REJECTED for log in notified)

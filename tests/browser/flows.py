@@ -183,12 +183,13 @@ def keep_replies(page: Any) -> list[str]:
     return shown
 
 
-def open_log(page: Any) -> Any:
-    """The order's notification log; its rows for the gateway's notifications."""
+def open_log(page: Any, kind: str = "notify") -> Any:
+    """The order's notification log; its rows for the gateway's notifications (``kind``:
+    "fetch" for a gateway whose result billing fetches)."""
     page.get_by_role("link", name="Notification log").click()
     expect(page.get_by_role("heading", name="Notification log")).to_be_visible()
     page.steps("log")
-    return page.locator("tr[data-kind=notify]")
+    return page.locator(f"tr[data-kind={kind}]")
 
 
 def payment(gateway: Gateway, reference: str) -> Payment:

@@ -37,7 +37,7 @@ def expect_rejected(page: Any, gateway: Gateway, reference: str) -> None:
     for kind in gateway.kinds:
         log = NotificationLog.objects.get(kind=kind)
         assert (log.verification, log.outcome) == (Verdict.INVALID, Outcome.REJECTED)
-    rows = open_log(page)
+    rows = open_log(page, gateway.kinds[0])
     expect(rows).to_have_count(1)
     expect(rows.first).to_have_attribute("data-outcome", Outcome.REJECTED)
     expect(rows.first).to_contain_text("claims this order")
@@ -60,7 +60,7 @@ def test_approve_pays_the_order(page: Any, shop: str, gateway: Gateway) -> None:
     if gateway.feedback:  # the redirection's signed feedback is the same event
         assert outcomes(integration=gateway.slug, kind="notify") == [Outcome.APPLIED]
         assert outcomes(integration=gateway.slug, kind="feedback") == [Outcome.DUPLICATE]
-    rows = open_log(page)
+    rows = open_log(page, gateway.kinds[0])
     expect(rows).to_have_count(1)
     expect(rows.first).to_have_attribute("data-outcome", Outcome.APPLIED)
     if gateway.secret:
@@ -111,7 +111,7 @@ def test_cancel_leaves_the_order_unpaid(page: Any, shop: str, gateway: Gateway) 
     status = PaymentStatus.CANCELLED if reported else PaymentStatus.PENDING
     assert payment(gateway, reference).status == status  # else the gateway said nothing
     assert NotificationLog.objects.filter(kind__in=gateway.kinds).count() == int(reported)
-    rows = open_log(page)
+    rows = open_log(page, gateway.kinds[0])
     expect(rows).to_have_count(int(reported))
     if reported:
         expect(rows.first).to_have_attribute("data-outcome", Outcome.APPLIED)
@@ -144,9 +144,9 @@ def test_tampered_amount_is_held_for_review(page: Any, shop: str, gateway: Gatew
     expect_hint(page, gateway, "tamper")
     decide(page, "Approve payment", "Held for review")
     expect_held(page, gateway, reference, "0.01")
-    log = NotificationLog.objects.get(kind="notify")
+    log = NotificationLog.objects.get(kind=gateway.kinds[0])
     assert (log.verification, log.outcome) == (Verdict.VALID, Outcome.HELD)
-    rows = open_log(page)
+    rows = open_log(page, gateway.kinds[0])
     expect(rows.first).to_have_attribute("data-outcome", Outcome.HELD)
 
 
@@ -156,7 +156,11 @@ def test_duplicated_notification_is_applied_once(page: Any, shop: str, gateway: 
     choose_option(page, "twice")
     decide(page, "Approve payment", "Paid")
     assert payment(gateway, reference).events.count() == 1
-    rows = open_log(page)
+    rows = open_log(page, gateway.kinds[0])
+    if gateway.notification_kind == "fetch":  # nothing is sent: billing fetched it once
+        expect(rows).to_have_count(1)
+        expect(rows.first).to_have_attribute("data-outcome", Outcome.APPLIED)
+        return
     expect(rows).to_have_count(2)
     expect(rows.nth(0)).to_have_attribute("data-outcome", Outcome.APPLIED)
     expect(rows.nth(1)).to_have_attribute("data-outcome", Outcome.DUPLICATE)
