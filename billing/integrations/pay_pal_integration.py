@@ -83,10 +83,7 @@ class PayPalIntegration(Integration):
         """The account's e-mail (ASCII case-insensitive, as PayPal compares them; never a
         Unicode look-alike such as ``ſhop@``), or its merchant id, exactly."""
         raw = notification.raw
-        if any(
-            same_email(raw.get(name, ""), asked)
-            for name in ("receiver_email", "business")
-        ):
+        if any(same_email(raw.get(name, ""), asked) for name in ("receiver_email", "business")):
             return True
         return same_account(raw.get("receiver_id", ""), str(self.settings.get("RECEIVER_ID", "")))
 
