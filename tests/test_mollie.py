@@ -7,6 +7,7 @@ our own id): known answers for reading, written by us from that document.
 """
 
 import json
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -265,7 +266,8 @@ def params(reference: str = "ORDER-1") -> dict[str, str]:
 
 
 def ping(status: str = "paid", **options: Any) -> Any:
-    return stand_in.notification(params(), status=status, **options)
+    vary = replace(options.pop("vary", Variation()), **options)  # amount=..., or vary=...
+    return stand_in.notification(params(), status=status, vary=vary)
 
 
 def deliver(body: bytes, capture: Any) -> Any:

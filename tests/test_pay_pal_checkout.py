@@ -12,6 +12,7 @@ legacy SDK's notifications_test.py) is checked for its format.
 
 import json
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -28,6 +29,7 @@ from billing.models import NotificationLog, Outcome, Payment, PaymentStatus, Ver
 from billing.pipeline import process_fetched
 from billing.protocols import pay_pal_checkout as paypal
 from billing.sandbox.gateways import pay_pal_checkout as stand_in_module
+from billing.sandbox.gateways.base import Variation
 from billing.sandbox.models import Checkout, SentNotification
 from billing.testing.conformance import Delivery, IntegrationConformance
 from billing.testing.routing import InProcessApi
@@ -228,7 +230,8 @@ def decide(checkout: Checkout, action: str = "approve", **options: Any) -> Any:
     status = {"approve": "paid", "decline": "failed"}[action]
     checkout.decision = {"approve": "approved", "decline": "declined"}[action]
     checkout.save(update_fields=["decision"])
-    message = stand_in.notification(checkout.fields, status=status, **options)
+    vary = replace(options.pop("vary", Variation()), **options)  # amount=..., or vary=...
+    message = stand_in.notification(checkout.fields, status=status, vary=vary)
     SentNotification.objects.create(
         gateway=SLUG,
         checkout=checkout,

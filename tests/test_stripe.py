@@ -15,6 +15,7 @@ import re
 import sys
 import time
 import types
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +29,7 @@ from billing.models import NotificationLog, Outcome, Payment, PaymentStatus, Ver
 from billing.protocols import stripe
 from billing.protocols.base import Account, Inbound, Verification
 from billing.sandbox.gateways import stripe as stand_in_module
+from billing.sandbox.gateways.base import Variation
 from billing.sandbox.models import Checkout, SentNotification
 from billing.testing.conformance import Delivery, IntegrationConformance
 from billing.testing.routing import InProcessApi
@@ -260,7 +262,8 @@ def session_params(reference: str = "ORDER-1") -> dict[str, str]:
 
 
 def event(status: str = "paid", **options: Any) -> Any:
-    return stand_in_module.stand_in.notification(session_params(), status=status, **options)
+    vary = replace(options.pop("vary", Variation()), **options)  # amount=..., or vary=...
+    return stand_in_module.stand_in.notification(session_params(), status=status, vary=vary)
 
 
 def resigned(message: Any, *, t: int, secrets: list[str]) -> Delivery:

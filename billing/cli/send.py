@@ -18,7 +18,7 @@ from ..protocols import global_payments
 from ..registry import did_you_mean
 from ..sandbox.delivery import post
 from ..sandbox.gateways import stand_ins
-from ..sandbox.gateways.base import FormRejected, Message, StandIn
+from ..sandbox.gateways.base import FormRejected, Message, StandIn, Variation
 from .output import Printer
 
 
@@ -138,9 +138,8 @@ def send(args: argparse.Namespace, printer: Printer) -> int:
             form = stand_in.form_for(
                 reference=args.reference, amount=amount, currency=args.currency, receiver=receiver
             )
-            message = stand_in.notification(
-                form, status=args.status, amount=charged, transaction_id=args.transaction_id
-            )
+            vary = Variation(amount=charged, transaction_id=args.transaction_id)
+            message = stand_in.notification(form, status=args.status, vary=vary)
     except FormRejected as exc:
         printer.mark("bad", f"{exc.title}: {' '.join(exc.problems)}")
         return 2

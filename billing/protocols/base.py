@@ -222,6 +222,30 @@ def parse_amount(text: str, field: str, *, signed: bool = False) -> Decimal | No
     return Decimal(text)
 
 
+def flat_fields(value: Any, prefix: str = "", *, max_depth: int = 16) -> dict[str, str]:
+    """A parsed JSON document as string fields with dotted names (``data.object.id``,
+    ``items.0.amount``): how a JSON notification is kept in ``Notification.raw`` and read.
+    null is "", booleans are "true"/"false"; deeper than ``max_depth`` is malformed."""
+    fields: dict[str, str] = {}
+
+    def walk(value: Any, name: str, depth: int) -> None:
+        if depth > max_depth:
+            raise MalformedNotification("the JSON is nested too deeply")
+        if isinstance(value, dict | list):
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                walk(item, f"{name}.{key}" if name else str(key), depth + 1)
+        elif value is None:
+            fields[name] = ""
+        elif isinstance(value, bool):
+            fields[name] = "true" if value else "false"
+        else:
+            fields[name] = str(value)
+
+    walk(value, prefix, 0)
+    return fields
+
+
 def limited(text: str, field: str, size: int = 127) -> str:
     """A reference, id or status as the ledger can store it: no gateway sends one longer
     than ``size`` or with NUL (which PostgreSQL text refuses); such a value is malformed."""

@@ -58,6 +58,7 @@ from .base import (
     Reply,
     Status,
     Verification,
+    flat_fields,
     limited,
 )
 
@@ -317,23 +318,6 @@ def fetch_result(access_code: str, account: Account) -> bytes:
     raise VerificationUnavailable(reason)
 
 
-def _flatten(value: Any, prefix: str, out: dict[str, str], depth: int = 0) -> None:
-    if depth > 8:
-        raise MalformedNotification("the result is nested too deeply")
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _flatten(item, f"{prefix}.{key}" if prefix else str(key), out, depth + 1)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            _flatten(item, f"{prefix}.{i}", out, depth + 1)
-    elif value is None:
-        out[prefix] = ""
-    elif isinstance(value, bool):
-        out[prefix] = "true" if value else "false"
-    else:
-        out[prefix] = str(value)
-
-
 def read(inbound: Inbound) -> dict[str, str]:
     """The result's JSON, flattened to dotted names (``Options.0.Value``)."""
     try:
@@ -343,7 +327,7 @@ def read(inbound: Inbound) -> dict[str, str]:
     if not isinstance(data, dict) or not isinstance(data.get("AccessCode"), str):
         raise MalformedNotification("not an eWAY result: no AccessCode")
     fields: dict[str, str] = {}
-    _flatten(data, "", fields)
+    fields.update(flat_fields(data, "", max_depth=8))
     return fields
 
 

@@ -46,6 +46,7 @@ from .base import (
     Reply,
     Status,
     Verification,
+    flat_fields,
     limited,
     parse_amount,
     parse_form_body,
@@ -341,23 +342,6 @@ def fetch_payment(payment_id: str, account: Account) -> bytes | None:
 # -- reading ----------------------------------------------------------------------------------
 
 
-def _flatten(value: Any, prefix: str, out: dict[str, str], depth: int = 0) -> None:
-    if depth > 12:
-        raise MalformedNotification("the payment is nested too deeply")
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _flatten(item, f"{prefix}.{key}" if prefix else str(key), out, depth + 1)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            _flatten(item, f"{prefix}.{i}", out, depth + 1)
-    elif value is None:
-        out[prefix] = ""
-    elif isinstance(value, bool):
-        out[prefix] = "true" if value else "false"
-    else:
-        out[prefix] = str(value)
-
-
 def read_payment(body: bytes) -> dict[str, str]:
     """A payment's JSON as Mollie answered ``GET /v2/payments/{id}``, flattened."""
     try:
@@ -367,7 +351,7 @@ def read_payment(body: bytes) -> dict[str, str]:
     if not isinstance(data, dict) or data.get("resource") != "payment":
         raise MalformedNotification("not a Mollie payment")
     fields: dict[str, str] = {}
-    _flatten(data, "", fields)
+    fields.update(flat_fields(data, "", max_depth=12))
     if not PAYMENT_ID.fullmatch(fields.get("id", "")):
         raise MalformedNotification("not a Mollie payment: no tr_ id")
     return fields

@@ -69,6 +69,7 @@ from .base import (
     Reply,
     Status,
     Verification,
+    flat_fields,
     limited,
     parse_amount,
 )
@@ -502,23 +503,6 @@ def _order_json(response: httpx.Response) -> bytes:
 # -- reading ----------------------------------------------------------------------------------
 
 
-def _flatten(value: Any, prefix: str, out: dict[str, str], depth: int = 0) -> None:
-    if depth > 16:
-        raise MalformedNotification("the JSON is nested too deeply")
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _flatten(item, f"{prefix}.{key}", out, depth + 1)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            _flatten(item, f"{prefix}.{i}", out, depth + 1)
-    elif value is None:
-        out[prefix] = ""
-    elif isinstance(value, bool):
-        out[prefix] = "true" if value else "false"
-    else:
-        out[prefix] = str(value)
-
-
 def read(inbound: Inbound) -> dict[str, str]:
     """A webhook event (``event.`` fields) or, for what billing fetched itself, an order
     (``order.`` fields); ``shape`` says which (no JSON key can make an unprefixed name)."""
@@ -531,7 +515,7 @@ def read(inbound: Inbound) -> dict[str, str]:
     fetched = inbound.kind in FETCHED_KINDS and inbound.method == "FETCH"
     shape = "order" if fetched else "event"
     fields = {"shape": shape}
-    _flatten(data, shape, fields)
+    fields.update(flat_fields(data, shape, max_depth=16))
     required = ("id", "status") if fetched else ("id", "event_type", "resource.id")
     for name in required:
         if not fields.get(f"{shape}.{name}"):

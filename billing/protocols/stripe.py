@@ -36,7 +36,6 @@ import re
 import time
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
@@ -51,6 +50,7 @@ from .base import (
     Reply,
     Status,
     Verification,
+    flat_fields,
     limited,
 )
 
@@ -321,7 +321,7 @@ def read_session(body: bytes) -> dict[str, str]:
     if not isinstance(session, dict) or session.get("object") != SESSION_OBJECT:
         raise MalformedNotification("not a Checkout Session")
     fields: dict[str, str] = {}
-    _flatten(session, "", fields)
+    fields.update(flat_fields(session, "", max_depth=12))
     if not fields.get("id"):
         raise MalformedNotification("not a Checkout Session: no id")
     return fields
@@ -360,23 +360,6 @@ def session_notification(fields: Mapping[str, str], integration: str) -> Notific
 # -- webhook events -------------------------------------------------------------------------
 
 
-def _flatten(value: Any, prefix: str, out: dict[str, str], depth: int = 0) -> None:
-    if depth > 12:
-        raise MalformedNotification("the event is nested too deeply")
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _flatten(item, f"{prefix}.{key}" if prefix else str(key), out, depth + 1)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            _flatten(item, f"{prefix}.{i}", out, depth + 1)
-    elif value is None:
-        out[prefix] = ""
-    elif isinstance(value, bool):
-        out[prefix] = "true" if value else "false"
-    else:
-        out[prefix] = str(value)
-
-
 def read(inbound: Inbound) -> dict[str, str]:
     """The event's JSON, flattened to dotted names (``data.object.amount_total``); for a
     session billing fetched (kind ``"fetch"``), the session's."""
@@ -389,7 +372,7 @@ def read(inbound: Inbound) -> dict[str, str]:
     if not isinstance(event, dict) or event.get("object") != "event":
         raise MalformedNotification("not a Stripe event")
     fields: dict[str, str] = {}
-    _flatten(event, "", fields)
+    fields.update(flat_fields(event, "", max_depth=12))
     for name in ("id", "type", "data.object.id"):
         if not fields.get(name):
             raise MalformedNotification(f"not a Stripe event: no {name}")

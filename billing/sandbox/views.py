@@ -39,6 +39,7 @@ from .gateways.base import (
     Message,
     Order,
     StandIn,
+    Variation,
     first_values,
 )
 from .guard import not_enabled, serves
@@ -245,7 +246,7 @@ def decide(request: HttpRequest, gateway: str, token: str) -> HttpResponse:
         return _back_to_shop(request, stand_in, checkout, stand_in.cancel_url(fields))
 
     status = {"approve": APPROVED, "decline": DECLINED, "cancel": CANCELLED}[action]
-    message = stand_in.notification(fields, status=status, amount=amount)
+    message = stand_in.notification(fields, status=status, vary=Variation(amount=amount))
     authentic = mode != "tamper"
     if not authentic:  # the untampered original is never recorded, so never verifiable
         message = stand_in.tamper(message)
@@ -380,12 +381,9 @@ def issue(request: HttpRequest, gateway: str) -> HttpResponse:
             currency=data.get("currency", "USD"),
             receiver=data.get("receiver", ""),
         )
-        message = stand_in.notification(
-            fields,
-            status=status,
-            amount=_other_amount(data["charged"]) if data.get("charged") else None,
-            transaction_id=transaction_id or None,
-        )
+        charged = _other_amount(data["charged"]) if data.get("charged") else None
+        vary = Variation(amount=charged, transaction_id=transaction_id or None)
+        message = stand_in.notification(fields, status=status, vary=vary)
     except FormRejected as exc:
         return _plain(400, f"{exc.title}: {' '.join(exc.problems)}")
     record(stand_in, message, authentic=True, target=data.get("target", ""))

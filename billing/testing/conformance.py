@@ -135,13 +135,17 @@ class IntegrationConformance:
         transaction_id: str = "TX-1",
     ) -> Delivery:
         """What the gateway sends for this form, authentic (signed or confirmable)."""
-        vary = Variation(currency=currency, receiver=receiver, test=test is not False)
+        vary = Variation(
+            amount=amount,
+            transaction_id=transaction_id,
+            currency=currency,
+            receiver=receiver,
+            test=test is not False,
+        )
         # The sandbox only plays a test account: a test about a live shop gets the
         # notification its test account would send, signed with the same secrets.
         with self._stand_in_playing_test_mode():
-            message = self.stand_in.notification(
-                form, status=status, amount=amount, transaction_id=transaction_id, vary=vary
-            )
+            message = self.stand_in.notification(form, status=status, vary=vary)
         return Delivery.of(message)
 
     def _stand_in_playing_test_mode(self) -> Any:

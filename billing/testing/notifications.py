@@ -33,7 +33,7 @@ from ..exceptions import BillingError, InvalidData
 from ..models import NotificationLog, Payment
 from ..registry import get_integration, integration_class
 from ..sandbox.gateways import stand_ins
-from ..sandbox.gateways.base import CANCELLED, DECLINED, FormRejected, Message, StandIn
+from ..sandbox.gateways.base import CANCELLED, DECLINED, FormRejected, Message, StandIn, Variation
 from ..signals import (
     payment_status_changed,
     transaction_was_successful,
@@ -264,9 +264,8 @@ def build_notification(
             form = stand_in.form_for(
                 reference=on_the_wire, amount=form_amount, currency=currency, receiver=account
             )
-            message = stand_in.notification(
-                form, status=status, amount=reported, transaction_id=transaction_id
-            )
+            vary = Variation(amount=reported, transaction_id=transaction_id)
+            message = stand_in.notification(form, status=status, vary=vary)
         except FormRejected as exc:
             raise NotifyError(
                 f"{stand_in.display_name} would refuse this: {exc.title}: {' '.join(exc.problems)}"

@@ -285,19 +285,14 @@ class AuthorizeNetDpmStandIn(StandIn):
     # -- the relay response -------------------------------------------------------------------
 
     def notification(
-        self,
-        fields: Mapping[str, str],
-        *,
-        status: str,
-        amount: Decimal | None = None,
-        transaction_id: str | None = None,
-        vary: Variation = AS_ASKED,
+        self, fields: Mapping[str, str], *, status: str, vary: Variation = AS_ASKED
     ) -> Message:
         """The relay response: the result, the customer's details, echoes, x_SHA2_Hash.
 
         It names neither the account nor a currency (the account's is implied): ``vary``
         names another account (which signs with its own key), or live mode (else it is a
         test request, whatever the form asked)."""
+        amount, transaction_id = vary.amount, vary.transaction_id
         if vary.currency:
             raise NotImplementedError("a relay response names no currency")
         configured = account()

@@ -60,12 +60,18 @@ class Message:
 
 @dataclass(frozen=True)
 class Variation:
-    """What a test asks the gateway to report other than the form asked: another
-    currency, another receiving account, or live mode. The shop must hold or refuse it,
-    never pay. A gateway whose notification names the account signs another account's
-    with the played account's secrets; one that cannot name it (the secret is the proof)
-    signs it with a secret of another account, as that account's gateway would."""
+    """What the gateway is asked to report otherwise than the form asked.
 
+    ``amount``: what was charged; ``transaction_id``: the gateway's number for it (a
+    repeat of the same event). Another currency, another receiving account, or live mode
+    are for tests: the shop must hold or refuse such a notification, never pay. A gateway
+    whose notification names the account signs another account's with the played
+    account's secrets; one that cannot name it (the secret is the proof) signs it with a
+    secret of another account, as that account's gateway would.
+    """
+
+    amount: Decimal | None = None
+    transaction_id: str | None = None
     currency: str | None = None
     receiver: str | None = None
     test: bool = True
@@ -75,8 +81,8 @@ AS_ASKED = Variation()
 
 
 def as_asked(vary: Variation, slug: str) -> None:
-    """For a stand-in that can only report what the form asked."""
-    if vary != AS_ASKED:
+    """For a stand-in that can report another amount, but nothing else the form did not ask."""
+    if replace(vary, amount=None, transaction_id=None) != AS_ASKED:
         raise NotImplementedError(f"the {slug} stand-in cannot report {vary}")
 
 
@@ -163,13 +169,7 @@ class StandIn:
         raise NotImplementedError
 
     def notification(
-        self,
-        fields: Mapping[str, str],
-        *,
-        status: str,
-        amount: Decimal | None = None,
-        transaction_id: str | None = None,
-        vary: Variation = AS_ASKED,
+        self, fields: Mapping[str, str], *, status: str, vary: Variation = AS_ASKED
     ) -> Message:
         """The authentic notification for this form; amount overrides what was charged,
         ``vary`` what else the gateway reports otherwise than asked. Raises FormRejected

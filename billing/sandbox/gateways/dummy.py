@@ -69,14 +69,9 @@ class DummyStandIn(StandIn):
         return form
 
     def notification(
-        self,
-        fields: Mapping[str, str],
-        *,
-        status: str,
-        amount: Decimal | None = None,
-        transaction_id: str | None = None,
-        vary: Variation = AS_ASKED,
+        self, fields: Mapping[str, str], *, status: str, vary: Variation = AS_ASKED
     ) -> Message:
+        amount, transaction_id = vary.amount, vary.transaction_id
         order = self.check_form(fields)
         currency = vary.currency or order.currency
         sent = {

@@ -206,15 +206,10 @@ class EwayStandIn(StandIn):
         }
 
     def notification(
-        self,
-        fields: Mapping[str, str],
-        *,
-        status: str,
-        amount: Decimal | None = None,
-        transaction_id: str | None = None,
-        vary: Variation = AS_ASKED,
+        self, fields: Mapping[str, str], *, status: str, vary: Variation = AS_ASKED
     ) -> Message:
         """The decided result, as ``GET /AccessCode/{code}`` answers it."""
+        amount, transaction_id = vary.amount, vary.transaction_id
         order = self.check_form(fields)
         code = fields.get("AccessCode") or access_code()
         result = self.result({**fields, "AccessCode": code})

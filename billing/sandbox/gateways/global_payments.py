@@ -235,17 +235,12 @@ class GlobalPaymentsStandIn(StandIn):
     # -- the response -------------------------------------------------------------------
 
     def notification(
-        self,
-        fields: Mapping[str, str],
-        *,
-        status: str,
-        amount: Decimal | None = None,
-        transaction_id: str | None = None,
-        vary: Variation = AS_ASKED,
+        self, fields: Mapping[str, str], *, status: str, vary: Variation = AS_ASKED
     ) -> Message:
         """The response; ``vary`` names another merchant, or the production system (whose
         MESSAGE lacks "[ test system ]"). It names no currency: another one is the response
         to another request."""
+        amount, transaction_id = vary.amount, vary.transaction_id
         if vary.currency:
             raise NotImplementedError("the HPP's response names no currency")
         order = self.check_form(fields)

@@ -139,14 +139,9 @@ class LiqpayStandIn(StandIn):
         return {"data": data, "signature": signature(data, self.account()["PRIVATE_KEY"])}
 
     def notification(
-        self,
-        fields: Mapping[str, str],
-        *,
-        status: str,
-        amount: Decimal | None = None,
-        transaction_id: str | None = None,
-        vary: Variation = AS_ASKED,
+        self, fields: Mapping[str, str], *, status: str, vary: Variation = AS_ASKED
     ) -> Message:
+        amount, transaction_id = vary.amount, vary.transaction_id
         order = self.check_form(fields)
         params = _params(fields)
         code = self.statuses[status]

@@ -196,16 +196,11 @@ class MollieStandIn(StandIn):
         return data
 
     def notification(
-        self,
-        fields: Mapping[str, str],
-        *,
-        status: str,
-        amount: Decimal | None = None,
-        transaction_id: str | None = None,
-        vary: Variation = AS_ASKED,
+        self, fields: Mapping[str, str], *, status: str, vary: Variation = AS_ASKED
     ) -> Message:
         """Mollie's record of the payment becomes ``status`` (and, asked otherwise, another
         amount, currency, mode or account); the webhook says only its id."""
+        amount, transaction_id = vary.amount, vary.transaction_id
         from ..models import Checkout
 
         order = self.check_form(fields)

@@ -275,17 +275,12 @@ class OgonePaymentsStandIn(StandIn):
     # -- the feedback -------------------------------------------------------------------------
 
     def notification(
-        self,
-        fields: Mapping[str, str],
-        *,
-        status: str,
-        amount: Decimal | None = None,
-        transaction_id: str | None = None,
-        vary: Variation = AS_ASKED,
+        self, fields: Mapping[str, str], *, status: str, vary: Variation = AS_ASKED
     ) -> Message:
         """The post-sale parameters, in Worldline's letter case, signed with SHA-OUT; ``vary``
         names another currency, or another account (which signs with its own passphrase).
         It says nothing of test or live mode: the shop's own COMPLUS comes back as sent."""
+        amount, transaction_id = vary.amount, vary.transaction_id
         if not vary.test:
             raise NotImplementedError("Worldline's feedback does not say test or live")
         configured = account()

@@ -176,15 +176,10 @@ class OpayoFormStandIn(StandIn):
         }
 
     def notification(
-        self,
-        fields: Mapping[str, str],
-        *,
-        status: str,
-        amount: Decimal | None = None,
-        transaction_id: str | None = None,
-        vary: Variation = AS_ASKED,
+        self, fields: Mapping[str, str], *, status: str, vary: Variation = AS_ASKED
     ) -> Message:
         """The return's crypt; another receiver's is encrypted with another password."""
+        amount, transaction_id = vary.amount, vary.transaction_id
         if vary.currency or not vary.test:
             raise NotImplementedError("Opayo's return names no currency and no mode")
         order = self.check_form(fields)

@@ -129,14 +129,9 @@ class PayFastStandIn(StandIn):
         return form
 
     def notification(
-        self,
-        fields: Mapping[str, str],
-        *,
-        status: str,
-        amount: Decimal | None = None,
-        transaction_id: str | None = None,
-        vary: Variation = AS_ASKED,
+        self, fields: Mapping[str, str], *, status: str, vary: Variation = AS_ASKED
     ) -> Message:
+        amount, transaction_id = vary.amount, vary.transaction_id
         # The ITN names no currency (always ZAR) and no mode: the shop's validate URL is
         # its mode. Another receiver is reported in merchant_id.
         if vary.currency not in (None, "ZAR"):

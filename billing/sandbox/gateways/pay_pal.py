@@ -239,16 +239,11 @@ class PayPalStandIn(StandIn):
     # -- the IPN ------------------------------------------------------------------------
 
     def notification(
-        self,
-        fields: Mapping[str, str],
-        *,
-        status: str,
-        amount: Decimal | None = None,
-        transaction_id: str | None = None,
-        vary: Variation = AS_ASKED,
+        self, fields: Mapping[str, str], *, status: str, vary: Variation = AS_ASKED
     ) -> Message:
         """The IPN; ``vary`` names another currency, receiving account, or a live IPN
         (without ``test_ipn``)."""
+        amount, transaction_id = vary.amount, vary.transaction_id
         order = self.check_form(fields)
         currency = vary.currency or order.currency
         gross = order.total if amount is None else amount

@@ -328,14 +328,9 @@ class PayPalCheckoutStandIn(StandIn):
         return resource
 
     def notification(
-        self,
-        fields: Mapping[str, str],
-        *,
-        status: str,
-        amount: Decimal | None = None,
-        transaction_id: str | None = None,
-        vary: Variation = AS_ASKED,
+        self, fields: Mapping[str, str], *, status: str, vary: Variation = AS_ASKED
     ) -> Message:
+        amount, transaction_id = vary.amount, vary.transaction_id
         kind = self.statuses.get(status)
         if kind is None:
             raise FormRejected("PayPal sends no such webhook", [f"no event for {status!r}"])

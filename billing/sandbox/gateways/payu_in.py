@@ -113,14 +113,9 @@ class PayuInStandIn(StandIn):
         return form
 
     def notification(
-        self,
-        fields: Mapping[str, str],
-        *,
-        status: str,
-        amount: Decimal | None = None,
-        transaction_id: str | None = None,
-        vary: Variation = AS_ASKED,
+        self, fields: Mapping[str, str], *, status: str, vary: Variation = AS_ASKED
     ) -> Message:
+        amount, transaction_id = vary.amount, vary.transaction_id
         if vary.currency not in (None, "INR"):
             raise NotImplementedError("PayU India's response names no currency: it is INR")
         order = self.check_form(fields)

@@ -142,14 +142,9 @@ class QuickpayStandIn(StandIn):
         return form
 
     def notification(
-        self,
-        fields: Mapping[str, str],
-        *,
-        status: str,
-        amount: Decimal | None = None,
-        transaction_id: str | None = None,
-        vary: Variation = AS_ASKED,
+        self, fields: Mapping[str, str], *, status: str, vary: Variation = AS_ASKED
     ) -> Message:
+        amount, transaction_id = vary.amount, vary.transaction_id
         order, account = self.check_form(fields), self.account()
         currency = vary.currency or order.currency
         charged = order.total if amount is None else amount

@@ -132,14 +132,9 @@ class RobokassaStandIn(StandIn):
         return form
 
     def notification(
-        self,
-        fields: Mapping[str, str],
-        *,
-        status: str,
-        amount: Decimal | None = None,
-        transaction_id: str | None = None,
-        vary: Variation = AS_ASKED,
+        self, fields: Mapping[str, str], *, status: str, vary: Variation = AS_ASKED
     ) -> Message:
+        amount, transaction_id = vary.amount, vary.transaction_id
         if status != APPROVED:
             raise NotImplementedError("Robokassa tells the shop of successful payments only")
         if vary.currency not in (None, "RUB"):

@@ -93,14 +93,9 @@ class SkrillStandIn(StandIn):
         return form
 
     def notification(
-        self,
-        fields: Mapping[str, str],
-        *,
-        status: str,
-        amount: Decimal | None = None,
-        transaction_id: str | None = None,
-        vary: Variation = AS_ASKED,
+        self, fields: Mapping[str, str], *, status: str, vary: Variation = AS_ASKED
     ) -> Message:
+        amount, transaction_id = vary.amount, vary.transaction_id
         # No test flag: a test account's response is signed with its own secret word.
         order, account = self.check_form(fields), self.account()
         currency = vary.currency or order.currency

@@ -234,14 +234,9 @@ class StripeStandIn(StandIn):
         }
 
     def notification(
-        self,
-        fields: Mapping[str, str],
-        *,
-        status: str,
-        amount: Decimal | None = None,
-        transaction_id: str | None = None,
-        vary: Variation = AS_ASKED,
+        self, fields: Mapping[str, str], *, status: str, vary: Variation = AS_ASKED
     ) -> Message:
+        amount, transaction_id = vary.amount, vary.transaction_id
         kind = self.statuses[status]
         intent = None if status == CANCELLED else transaction_id or stripe_id("pi_")
         session = self.session(

@@ -239,14 +239,9 @@ class WorldPayStandIn(StandIn):
     # -- the Payment Response -----------------------------------------------------------
 
     def notification(
-        self,
-        fields: Mapping[str, str],
-        *,
-        status: str,
-        amount: Decimal | None = None,
-        transaction_id: str | None = None,
-        vary: Variation = AS_ASKED,
+        self, fields: Mapping[str, str], *, status: str, vary: Variation = AS_ASKED
     ) -> Message:
+        amount, transaction_id = vary.amount, vary.transaction_id
         order = self._check(fields, test_system=False)
         currency = vary.currency or order.currency
         test_mode = fields.get("testMode", "").strip()
