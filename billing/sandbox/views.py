@@ -53,6 +53,7 @@ SEND_MODES = {
     "delay": "Send it late",
     "amount": "Report a different amount",
     "tamper": "Tamper with the amount on the way to the shop",
+    "stale": "Send one signed ten minutes ago",
 }
 MAX_DELAY_SECONDS = 120
 # Amounts the sandbox takes from its pages and the CLI: plain decimals of sane size
@@ -199,11 +200,16 @@ def checkout_page(request: HttpRequest, gateway: str, token: str) -> HttpRespons
         "stand_in": stand_in,
         "checkout": checkout,
         "order": order,
-        "modes": SEND_MODES,
+        "modes": _modes(stand_in),
         "other_amount": (order.total / 2).quantize(order.total) if order.total >= 1 else "0.01",
         "decide_url": reverse(f"billing_sandbox:{gateway}:decide", kwargs={"token": token}),
     }
     return render(request, "billing_sandbox/checkout.html", context)
+
+
+def _modes(stand_in: StandIn) -> dict[str, str]:
+    """The testing options this gateway has: a stale signature only where it signs time."""
+    return {k: v for k, v in SEND_MODES.items() if k != "stale" or stand_in.signs_time}
 
 
 def _other_amount(text: str) -> Decimal:
@@ -220,7 +226,7 @@ def decide(request: HttpRequest, gateway: str, token: str) -> HttpResponse:
     checkout = get_object_or_404(Checkout, token=token, gateway=gateway)
     action = request.POST.get("action", "")
     mode = request.POST.get("send", "normal")
-    if action not in ("approve", "decline", "cancel") or mode not in SEND_MODES:
+    if action not in ("approve", "decline", "cancel") or mode not in _modes(stand_in):
         return HttpResponse(b"unknown action\n", status=400, content_type="text/plain")
     try:
         amount = _other_amount(request.POST.get("other_amount", "")) if mode == "amount" else None
@@ -247,9 +253,11 @@ def decide(request: HttpRequest, gateway: str, token: str) -> HttpResponse:
 
     status = {"approve": APPROVED, "decline": DECLINED, "cancel": CANCELLED}[action]
     message = stand_in.notification(fields, status=status, vary=Variation(amount=amount))
-    authentic = mode != "tamper"
-    if not authentic:  # the untampered original is never recorded, so never verifiable
+    authentic = mode not in ("tamper", "stale")
+    if mode == "tamper":  # the untampered original is never recorded, so never verifiable
         message = stand_in.tamper(message)
+    elif mode == "stale":  # signed long ago: the shop must refuse it however genuine
+        message = stand_in.stale(message)
     sent = record(
         stand_in, message, authentic=authentic, target=order.notify_url, checkout=checkout
     )

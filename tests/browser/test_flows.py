@@ -11,6 +11,7 @@ import pytest
 
 from billing.models import NotificationLog, Outcome, PaymentStatus, Verdict
 from billing.registry import get_integration
+from billing.sandbox.gateways import get_stand_in
 from tests.browser.flows import (
     GATEWAYS,
     Gateway,
@@ -214,3 +215,22 @@ def test_only_the_customers_browser_sees_the_order(page: Any, shop: str, browser
         expect(elsewhere.locator("#state")).to_have_text("Paid")
     finally:
         other.close()
+
+
+@gateways(lambda gateway: get_stand_in(gateway.slug).signs_time)
+def test_a_stale_signature_is_rejected(page: Any, shop: str, gateway: Gateway) -> None:
+    """Genuinely signed, ten minutes ago: past the shop's tolerance, so rejected."""
+    reference = to_sandbox(page, shop, gateway)
+    choose_option(page, "stale")
+    expect(page.get_by_test_id("hint-stale")).to_contain_text("the shop must reject it")
+    decide(page, "Approve payment", "Waiting for confirmation")
+    expect_rejected(page, gateway, reference)
+
+
+@gateways(lambda gateway: gateway.slug == "dummy")  # one suffices: the page's option list
+def test_no_stale_option_where_the_signature_has_no_time(
+    page: Any, shop: str, gateway: Gateway
+) -> None:
+    to_sandbox(page, shop, gateway)
+    page.locator("details.testing summary").click()
+    expect(page.locator("input[name=send][value=stale]")).to_have_count(0)

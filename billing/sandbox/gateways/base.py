@@ -132,6 +132,10 @@ class StandIn:
         "The gateway reports another amount than the order's, authentically: the shop "
         "must hold the payment for review."
     )
+    stale_hint: ClassVar[str] = (
+        "Signed by the gateway ten minutes ago, as a captured notification replayed "
+        "later would be: older than the shop accepts, so the shop must reject it."
+    )
     tamper_hint: ClassVar[str] = (
         "The amount is changed on the way to the shop, after the gateway signed the "
         "notification: the signature no longer matches, so the shop must reject it."
@@ -179,6 +183,14 @@ class StandIn:
     def tamper(self, message: Message) -> Message:
         """The message with its amount changed after the gateway produced it."""
         raise NotImplementedError
+
+    # The gateway's signature carries the time it was made (Stripe's t=): the page then
+    # offers to send a stale one (see ``stale``).
+    signs_time: ClassVar[bool] = False
+
+    def stale(self, message: Message) -> Message:
+        """The message signed, authentically, longer ago than a shop may accept."""
+        raise NotImplementedError(f"the {self.slug} stand-in signs no time")
 
     def return_url(self, fields: Mapping[str, str], message: Message | None) -> str:
         """Where the customer goes after paying or being declined ("" if nowhere)."""
