@@ -29,7 +29,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from .api_checkout import ApiCheckoutIntegration
-from .exceptions import BillingError, VerificationUnavailable
+from .exceptions import BillingError, InvalidData, VerificationUnavailable
 from .models import NotificationLog, Outcome, Payment, PaymentStatus
 from .pipeline import process_fetched
 from .registry import get_integration, integration_class
@@ -53,10 +53,10 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "": "minute
 
 
 def parse_age(text: str) -> timedelta:
-    """``10m``, ``90s``, ``2h``, ``1d``; a bare number is minutes. ValueError otherwise."""
+    """``10m``, ``90s``, ``2h``, ``1d``; a bare number is minutes. InvalidData otherwise."""
     found = _AGE.fullmatch(text.strip().lower())
     if found is None:
-        raise ValueError(f"{text!r} is not an age such as 10m, 90s, 2h or 1d")
+        raise InvalidData(f"{text!r} is not an age such as 10m, 90s, 2h or 1d")
     return timedelta(**{_UNITS[found[2]]: int(found[1])})
 
 
