@@ -325,6 +325,7 @@ def prepare(args: argparse.Namespace, rng: random.Random) -> tuple[list[Delivery
     """Record the payments; build each one's notification and the deliveries."""
     from billing import get_integration
     from billing.sandbox.gateways import get_stand_in
+    from billing.sandbox.gateways.base import Variation
 
     n = args.payments
     forged = max(1, round(n * args.forged)) if args.forged else 0
@@ -345,7 +346,7 @@ def prepare(args: argparse.Namespace, rng: random.Random) -> tuple[list[Delivery
         form = integration.generate_form()
         stand_in = get_stand_in(slug)
         if category == "shifted":
-            message = stand_in.notification(form, status="paid", amount=amount + 1)
+            message = stand_in.notification(form, status="paid", vary=Variation(amount=amount + 1))
         else:
             message = stand_in.notification(form, status="paid")
         body = message.body
