@@ -27,6 +27,7 @@ from billing.sandbox.gateways import eway as stand_in_module
 from billing.sandbox.models import Checkout
 from billing.testing.conformance import Delivery, IntegrationConformance
 from billing.testing.routing import InProcessApi
+from billing.testing.routing import routed as in_process
 from tests.sandbox_helpers import SANDBOX, sandbox_settings
 
 API_KEY = "eway-tests-api-key-0000000000000000"
@@ -217,10 +218,8 @@ def shop(settings: Any) -> Any:
 
 @pytest.fixture
 def api(shop: Any) -> Any:
-    sandbox = Sandbox()
-    http.set_client(httpx.Client(transport=httpx.MockTransport(sandbox.handler), timeout=5))
-    yield sandbox
-    http.set_client(None)
+    with in_process(Sandbox()) as sandbox:
+        yield sandbox
 
 
 # -- the conformance suite ------------------------------------------------------------------------

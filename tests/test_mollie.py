@@ -15,7 +15,7 @@ import httpx
 import pytest
 from django.test import Client, RequestFactory
 
-from billing import get_integration, http
+from billing import get_integration
 from billing.exceptions import InvalidData, MalformedNotification
 from billing.models import NotificationLog, Outcome, Payment, PaymentStatus, Verdict
 from billing.pipeline import process, process_fetched
@@ -26,6 +26,7 @@ from billing.sandbox.gateways.base import Variation
 from billing.sandbox.models import Checkout, SentNotification
 from billing.testing.conformance import IntegrationConformance
 from billing.testing.routing import InProcessApi
+from billing.testing.routing import routed as in_process
 from tests.helpers import outcomes, signed_ref
 from tests.sandbox_helpers import SANDBOX, Customer, StandInFlows, order_form, sandbox_settings
 
@@ -193,10 +194,6 @@ class Sandbox(InProcessApi):
         super().__init__(lambda status: {"status": status, "title": "Error"})
 
 
-def route(sandbox: Sandbox) -> None:
-    http.set_client(httpx.Client(transport=httpx.MockTransport(sandbox.handler), timeout=5))
-
-
 @pytest.fixture
 def shop(settings: Any) -> Any:
     sandbox_settings(settings, "mollie", SETTINGS)
@@ -205,10 +202,8 @@ def shop(settings: Any) -> Any:
 
 @pytest.fixture
 def api(shop: Any) -> Any:
-    sandbox = Sandbox()
-    route(sandbox)
-    yield sandbox
-    http.set_client(None)
+    with in_process(Sandbox()) as sandbox:
+        yield sandbox
 
 
 # -- the conformance suite --------------------------------------------------------------------
@@ -229,9 +224,8 @@ class TestMollieConformance(IntegrationConformance):
         settings.BILLING_SANDBOX = True
         settings.BILLING_SANDBOX_URL = SANDBOX
         settings.BILLING_SANDBOX_ALLOWED_ORIGINS = ["http://shop.test", "http://testserver"]
-        route(Sandbox())
-        yield
-        http.set_client(None)
+        with in_process(Sandbox()):
+            yield
 
     def form(
         self, reference: str = "ORDER-1", amount: str = "10.00", **extra: str
@@ -582,14 +576,11 @@ class TestMollieSandboxFlows(StandInFlows):
         assert integration.endpoint("API_URL") == f"{SANDBOX}/sandbox/mollie/"
 
     def test_good_form_opens_the_hosted_page(self, sandbox: Any) -> None:
-        route(Sandbox())
-        try:
+        with in_process(Sandbox()):
             client = Client()
             response = client.post(self.service_path, self.shop_form())
             assert response.status_code == 303
             page = client.get(response["Location"])
-        finally:
-            http.set_client(None)
         text = page.content.decode()
         for shown in (*self.page_shows, "Approve payment", "Decline", "Cancel and return"):
             assert shown in text

@@ -33,6 +33,7 @@ from billing.sandbox.gateways.base import Variation
 from billing.sandbox.models import Checkout, SentNotification
 from billing.testing.conformance import Delivery, IntegrationConformance
 from billing.testing.routing import InProcessApi
+from billing.testing.routing import routed as in_process
 from tests.helpers import outcomes, signed_ref
 from tests.sandbox_helpers import (
     SANDBOX,
@@ -70,11 +71,9 @@ def shop(settings: Any) -> Any:
 
 @pytest.fixture
 def api(shop: Any) -> Any:
-    routed = Api()
     paypal.forget_tokens()
-    http.set_client(httpx.Client(transport=httpx.MockTransport(routed.handler), timeout=5))
-    yield routed
-    http.set_client(None)
+    with in_process(Api()) as routed:
+        yield routed
     paypal.forget_tokens()
 
 
@@ -178,11 +177,9 @@ class TestPayPalCheckoutConformance(IntegrationConformance):
         settings.DEBUG = True
         settings.BILLING_SANDBOX = True
         settings.BILLING_SANDBOX_URL = SANDBOX
-        routed = Api()
         paypal.forget_tokens()
-        http.set_client(httpx.Client(transport=httpx.MockTransport(routed.handler), timeout=5))
-        yield routed
-        http.set_client(None)
+        with in_process(Api()) as routed:
+            yield routed
 
     def form(
         self, reference: str = "ORDER-1", amount: str = "10.00", **extra: str
@@ -671,15 +668,11 @@ class TestPayPalCheckoutSandboxFlows(StandInFlows):
         assert integration.endpoint("API_URL") == f"{SANDBOX}/sandbox/{SLUG}/"
 
     def test_good_form_opens_the_hosted_page(self, sandbox: Any) -> None:
-        routed = Api()
-        http.set_client(httpx.Client(transport=httpx.MockTransport(routed.handler)))
-        try:
+        with in_process(Api()):
             client = Client()
             response = client.post(self.service_path, self.shop_form())
             assert response.status_code == 303
             page = client.get(response["Location"])
-        finally:
-            http.set_client(None)
         assert page.status_code == 200
         text = page.content.decode()
         for shown in (*self.page_shows, "Approve payment", "Decline", "Cancel and return"):

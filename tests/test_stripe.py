@@ -24,7 +24,7 @@ import pytest
 from django.test import Client, RequestFactory
 from django.urls import include, path
 
-from billing import get_integration, http
+from billing import get_integration
 from billing.models import NotificationLog, Outcome, Payment, PaymentStatus, Verdict
 from billing.protocols import stripe
 from billing.protocols.base import Account, Inbound, Verification
@@ -33,6 +33,7 @@ from billing.sandbox.gateways.base import Variation
 from billing.sandbox.models import Checkout, SentNotification
 from billing.testing.conformance import Delivery, IntegrationConformance
 from billing.testing.routing import InProcessApi
+from billing.testing.routing import routed as in_process
 from tests.helpers import outcomes
 from tests.sandbox_helpers import SANDBOX, Customer, StandInFlows, order_form, sandbox_settings
 
@@ -424,10 +425,8 @@ class Sandbox(InProcessApi):
 
 @pytest.fixture
 def api(shop: Any) -> Any:
-    sandbox = Sandbox()
-    http.set_client(httpx.Client(transport=httpx.MockTransport(sandbox.handler), timeout=5))
-    yield sandbox
-    http.set_client(None)
+    with in_process(Sandbox()) as sandbox:
+        yield sandbox
 
 
 def start(token: str, **extra: str) -> Any:
@@ -637,15 +636,11 @@ class TestStripeSandboxFlows(StandInFlows):
         assert integration.endpoint("API_URL") == f"{SANDBOX}/sandbox/stripe/"
 
     def test_good_form_opens_the_hosted_page(self, sandbox: Any) -> None:
-        routed = Sandbox()
-        http.set_client(httpx.Client(transport=httpx.MockTransport(routed.handler)))
-        try:
+        with in_process(Sandbox()):
             client = Client()
             response = client.post(self.service_path, self.shop_form())
             assert response.status_code == 303
             page = client.get(response["Location"])
-        finally:
-            http.set_client(None)
         assert page.status_code == 200
         text = page.content.decode()
         for shown in (*self.page_shows, "Approve payment", "Decline", "Cancel and return"):
