@@ -37,12 +37,14 @@ from .base import (
     Inbound,
     Notification,
     PaymentTerms,
-    Reply,
     Status,
     Verification,
+    empty_reply,
     limited,
     parse_amount,
     parse_form_body,
+    refuse_floats,
+    verdict,
 )
 
 SPEC = "Authorize.Net SIM Developer Guide (September 2017) with the Signature Key (A1706)"
@@ -137,9 +139,7 @@ def build_fields(
     given as None it is left out for DPM, where the shop's own page posts the card fields
     and ``x_relay_always`` defaults to TRUE.
     """
-    floats = sorted(k for k, v in fields.items() if isinstance(v, float))
-    if floats:
-        raise InvalidData(f"{', '.join(floats)}: money is Decimal or str, never float")
+    refuse_floats(fields, "money is Decimal or str, never float")
     direct_post = "x_show_form" in fields and fields["x_show_form"] is None
     final = {k: str(v) for k, v in fields.items() if v is not None}
     if not final.get("x_invoice_num"):
@@ -278,13 +278,11 @@ def read(inbound: Inbound) -> dict[str, str]:
 
 
 def verify(fields: Mapping[str, str], inbound: Inbound, account: Account) -> Verification:
-    valid = verify_relay(fields, signature_key(account["SIGNATURE_KEY"]))
-    return Verification.VALID if valid else Verification.INVALID
+    return verdict(verify_relay(fields, signature_key(account["SIGNATURE_KEY"])))
 
 
 def notification(fields: Mapping[str, str], account: Account, integration: str) -> Notification:
     return to_notification(fields, integration=integration, currency=account_currency(account))
 
 
-def reply(fields: Mapping[str, str], account: Account) -> Reply:
-    return Reply()  # the integration shows the customer a page back to the shop
+reply = empty_reply  # the integration shows the customer a page back to the shop

@@ -1,8 +1,9 @@
-"""Types shared by every protocol module."""
+"""Types and helpers shared by every protocol module."""
 
 import enum
+import hmac
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
@@ -10,7 +11,8 @@ from urllib.parse import unquote_to_bytes
 
 import httpx
 
-from ..exceptions import MalformedNotification
+from ..exceptions import InvalidData, MalformedNotification
+from ..money import exact_amount, format_amount, to_decimal
 
 
 class Verification(enum.StrEnum):
@@ -254,3 +256,88 @@ def limited(text: str, field: str, size: int = 127) -> str:
     if "\x00" in text:
         raise MalformedNotification(f"{field} contains NUL")
     return text
+
+
+def require(fields: dict[str, str], names: Iterable[str], what: str) -> dict[str, str]:
+    """The fields, when none of ``names`` is missing or empty; else MalformedNotification
+    ("not <what>: no A, B"), naming every one that is."""
+    missing = [name for name in names if not fields.get(name)]
+    if missing:
+        raise MalformedNotification(f"not {what}: no {', '.join(missing)}")
+    return fields
+
+
+def refuse_floats(fields: Mapping[str, object], message: str) -> None:
+    """InvalidData naming every float among the shop's fields: money is never float."""
+    floats = sorted(k for k, v in fields.items() if isinstance(v, float))
+    if floats:
+        raise InvalidData(f"{', '.join(floats)}: {message}")
+
+
+def verdict(valid: bool) -> Verification:
+    return Verification.VALID if valid else Verification.INVALID
+
+
+def same_digest(expected: str, received: bytes) -> bool:
+    """A received digest against the expected one, in constant time. Bytes, encoded by
+    the caller: compare_digest refuses str with non-ASCII (a garbled signature)."""
+    return hmac.compare_digest(expected.encode("ascii"), received)
+
+
+def header(headers: Mapping[str, str], name: str) -> str:
+    """A request header by name, in whatever case it was stored."""
+    wanted = name.lower()
+    return next((str(value) for key, value in headers.items() if key.lower() == wanted), "")
+
+
+def agreed(fields: Mapping[str, str], names: Iterable[str], disagree: str) -> str:
+    """The one value billing put under each of ``names`` (a reference it sent more than
+    once), "" when none; MalformedNotification(disagree) when they differ."""
+    found = {fields[name] for name in names if fields.get(name)}
+    if len(found) > 1:
+        raise MalformedNotification(disagree)
+    return limited(found.pop() if found else "", "reference")
+
+
+def grouped_amount(text: str, grouped: re.Pattern[str], field: str) -> Decimal | None:
+    """An amount sent plain or with thousands commas (``1,278.99``, when ``grouped``
+    matches it), as parse_amount reads it."""
+    text = text.strip()
+    if "," in text:
+        if not grouped.fullmatch(text):
+            raise MalformedNotification(f"{field} is not an amount")
+        text = text.replace(",", "")
+    return parse_amount(text, field)
+
+
+def payable(value: object, currency: str) -> str:
+    """The shop's amount in major units as a form carries it ("10.00"), refused unless a
+    customer can pay exactly that (never a float, never rounded)."""
+    return format_amount(exact_amount(to_decimal(value), currency), currency)
+
+
+def marked_test(marker: str, markers: tuple[str, str], default: bool) -> bool:
+    """Whether a notification is a test, by the (signed) mode marker billing put in the
+    form: ``markers`` is (test, live); any other value leaves the shop's own mode."""
+    test, live = markers
+    return marker == test if marker in (test, live) else default
+
+
+def to_minor_units(amount: Decimal, places: int, refusal: str) -> int:
+    """An amount in the currency's minor units; InvalidData(refusal) when it is finer."""
+    minor = amount.scaleb(places)
+    if minor != minor.to_integral_value():
+        raise InvalidData(refusal)
+    return int(minor)
+
+
+def from_minor_units(value: str, places: int, field: str) -> Decimal:
+    """A whole number of minor units, as a gateway sends it (ASCII digits, at most 15)."""
+    if not value.isascii() or not value.isdigit() or len(value) > 15:
+        raise MalformedNotification(f"{field} is not an amount in minor units")
+    return Decimal(int(value)).scaleb(-places)
+
+
+def empty_reply(fields: Mapping[str, str], account: Account) -> Reply:
+    """200 with an empty body: for gateways that only want the notification taken."""
+    return Reply()

@@ -18,19 +18,22 @@ import hmac
 from collections.abc import Mapping
 from decimal import Decimal
 
-from ..exceptions import InvalidData, MalformedNotification
-from ..money import exact_amount, format_amount, to_decimal
+from ..exceptions import InvalidData
 from .base import (
     Account,
     Inbound,
     Notification,
     PaymentTerms,
-    Reply,
     Status,
     Verification,
+    empty_reply,
     limited,
     parse_amount,
     parse_utf8_or_latin1,
+    payable,
+    require,
+    same_digest,
+    verdict,
 )
 
 SPEC = "dummy gateway 1 (this module's docstring)"
@@ -48,11 +51,11 @@ def sign(fields: Mapping[str, str], secret: str) -> str:
 def form(fields: Mapping[str, object], account: Account) -> dict[str, str]:
     final = {k: str(v) for k, v in fields.items() if v is not None}
     currency = final.get("currency", "").upper()
-    amount = exact_amount(to_decimal(final.get("amount", "")), currency)
+    amount = payable(final.get("amount", ""), currency)
     if not final.get("reference"):
         raise InvalidData("the dummy gateway needs a reference")
     final.update(merchant=account["MERCHANT_ID"], currency=currency)
-    final["amount"] = format_amount(amount, currency)
+    final["amount"] = amount
     final["signature"] = sign(final, account["SECRET"])
     return final
 
@@ -64,17 +67,12 @@ def terms(form: Mapping[str, str], account: Account) -> PaymentTerms:
 
 def read(inbound: Inbound) -> dict[str, str]:
     fields = parse_utf8_or_latin1(inbound.body)
-    missing = [name for name in (*NOTIFICATION_FIELDS, "signature") if not fields.get(name)]
-    if missing:
-        raise MalformedNotification(f"not a dummy notification: no {', '.join(missing)}")
-    return fields
+    return require(fields, (*NOTIFICATION_FIELDS, "signature"), "a dummy notification")
 
 
 def verify(fields: Mapping[str, str], inbound: Inbound, account: Account) -> Verification:
-    expected = sign(fields, account["SECRET"]).encode("ascii")
-    # Bytes: compare_digest refuses str with non-ASCII characters (a garbled signature).
     received = fields.get("signature", "").lower().encode("utf-8")
-    return Verification.VALID if hmac.compare_digest(expected, received) else Verification.INVALID
+    return verdict(same_digest(sign(fields, account["SECRET"]), received))
 
 
 def notification(fields: Mapping[str, str], account: Account, integration: str) -> Notification:
@@ -92,5 +90,4 @@ def notification(fields: Mapping[str, str], account: Account, integration: str) 
     )
 
 
-def reply(fields: Mapping[str, str], account: Account) -> Reply:
-    return Reply()
+reply = empty_reply

@@ -44,22 +44,26 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 
-from ..exceptions import BillingError, InvalidData, MalformedNotification, VerificationUnavailable
+from ..exceptions import InvalidData, MalformedNotification, VerificationUnavailable
 from ..money import currency_code, exact_amount, exponent
+from . import http_api
 from .base import (
     Account,
     Inbound,
     Notification,
     PaymentTerms,
-    Reply,
     Status,
     Verification,
+    empty_reply,
     flat_fields,
+    from_minor_units,
     limited,
+    to_minor_units,
+    verdict,
 )
 
 SPEC = (
@@ -80,7 +84,6 @@ DESCRIPTION_LENGTH = 64
 # worth asking eWAY about, and never goes into a URL path.
 ACCESS_CODE = re.compile(r"[A-Za-z0-9_-]{1,255}")
 _CODES = re.compile(r"[A-Z][0-9A-Z]{3,5}")
-_DIGITS = re.compile(r"[0-9]{1,15}")
 
 # The fields billing sets on every access code: a shop's extras cannot replace them.
 _OWN = frozenset(
@@ -97,30 +100,22 @@ _OWN = frozenset(
 _OWN_PREFIXES = ("Options",)
 
 
-class EwayApiError(BillingError):
+class EwayApiError(http_api.GatewayApiError):
     """eWAY did not create the access code, or did not answer as documented. The message
     is safe to log: an HTTP status, a transport error's name or eWAY's error codes, never
     the key or password."""
-
-    def __init__(self, message: str, *, retryable: bool) -> None:
-        super().__init__(message)
-        self.retryable = retryable
 
 
 # -- money --------------------------------------------------------------------------------
 
 
 def to_minor(amount: Decimal, currency: str) -> int:
-    minor = amount.scaleb(exponent(currency))
-    if minor != minor.to_integral_value():
-        raise InvalidData(f"eWAY cannot charge {amount} {currency}: not a whole minor unit")
-    return int(minor)
+    refusal = f"eWAY cannot charge {amount} {currency}: not a whole minor unit"
+    return to_minor_units(amount, exponent(currency), refusal)
 
 
 def from_minor(value: str, currency: str) -> Decimal:
-    if not _DIGITS.fullmatch(value):
-        raise MalformedNotification("TotalAmount is not an amount in minor units")
-    return Decimal(int(value)).scaleb(-exponent(currency))
+    return from_minor_units(value, exponent(currency), "TotalAmount")
 
 
 # -- the access code --------------------------------------------------------------------------
@@ -205,10 +200,6 @@ def _auth(account: Account) -> tuple[str, str]:
     return (account["API_KEY"], account["API_PASSWORD"])
 
 
-def _base(account: Account) -> str:
-    return account.endpoint("API_URL").rstrip("/")
-
-
 def _errors(data: Mapping[str, Any]) -> list[str]:
     """eWAY's ``Errors``: a comma-separated string of codes, or empty or null."""
     text = data.get("Errors") or ""
@@ -225,35 +216,31 @@ def create_session(
     retried here (the customer's retry opens a new code, and only the stored one counts).
     Raises EwayApiError.
     """
-    if account.client is None:
+    client = account.client
+    if client is None:
         raise EwayApiError("no HTTP client", retryable=False)
-    url = _base(account) + SHARED_PATH
+    url = http_api.endpoint_url(account, SHARED_PATH)
     body = request_body(params)
-    for attempt in (1, 2):
-        try:
-            response = account.client.post(url, json=body, auth=_auth(account))
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            if attempt == 1:
-                continue
-            raise EwayApiError(
-                f"eWAY could not be reached ({type(exc).__name__})", retryable=True
-            ) from None
-        except httpx.HTTPError as exc:
-            raise EwayApiError(
-                f"eWAY did not answer ({type(exc).__name__})", retryable=True
-            ) from None
-        return _access_code(response, params)
-    raise AssertionError("unreachable")  # pragma: no cover
+    response = http_api.send_twice(
+        lambda: client.post(url, json=body, auth=_auth(account)),
+        retry_error=http_api.never_sent,
+        error=_unanswered,
+    )
+    return _access_code(response, params)
+
+
+def _unanswered(exc: httpx.HTTPError) -> EwayApiError:
+    verb = "could not be reached" if http_api.never_sent(exc) else "did not answer"
+    return EwayApiError(f"eWAY {verb} ({type(exc).__name__})", retryable=True)
 
 
 def _json_object(response: httpx.Response, what: str) -> dict[str, Any]:
-    try:
-        data = response.json()
-    except ValueError:
-        raise EwayApiError(f"eWAY answered {what} without JSON", retryable=True) from None
-    if not isinstance(data, dict):
-        raise EwayApiError(f"eWAY answered {what} with JSON that is no object", retryable=True)
-    return data
+    return http_api.answer_object(
+        response,
+        no_json=f"eWAY answered {what} without JSON",
+        no_object=f"eWAY answered {what} with JSON that is no object",
+        error=lambda message: EwayApiError(message, retryable=True),
+    )
 
 
 def _access_code(response: httpx.Response, params: Mapping[str, str]) -> dict[str, str]:
@@ -268,7 +255,7 @@ def _access_code(response: httpx.Response, params: Mapping[str, str]) -> dict[st
     code, url = data.get("AccessCode"), data.get("SharedPaymentUrl")
     if not isinstance(code, str) or not ACCESS_CODE.fullmatch(code):
         raise EwayApiError("eWAY's answer has no access code", retryable=True)
-    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+    if not http_api.is_web_url(url):
         raise EwayApiError("eWAY's answer has no http(s) SharedPaymentUrl", retryable=True)
     # The code must be for what was asked, whatever answered.
     payment = data.get("Payment")
@@ -293,49 +280,41 @@ def fetch_result(access_code: str, account: Account) -> bytes:
     """
     if not ACCESS_CODE.fullmatch(access_code):
         raise VerificationUnavailable("not an eWAY access code")
-    if account.client is None:
+    client = account.client
+    if client is None:
         raise VerificationUnavailable("no HTTP client to ask eWAY with")
-    url = _base(account) + RESULT_PATH.format(code=quote(access_code, safe=""))
-    reason = ""
-    for _attempt in (1, 2):
-        try:
-            response = account.client.get(url, auth=_auth(account))
-        except httpx.HTTPError as exc:
-            reason = f"eWAY could not be asked ({type(exc).__name__})"
-            continue
-        if response.status_code >= 500:
-            reason = f"eWAY answered HTTP {response.status_code}"
-            continue
-        if response.status_code != 200:
-            raise VerificationUnavailable(f"eWAY answered HTTP {response.status_code}")
-        try:
-            data = json.loads(response.content)
-        except (ValueError, RecursionError):
-            raise VerificationUnavailable("eWAY's result is not JSON") from None
-        if not isinstance(data, dict) or data.get("AccessCode") != access_code:
-            raise VerificationUnavailable("eWAY's answer is not the result of this access code")
-        return response.content
-    raise VerificationUnavailable(reason)
+    url = http_api.endpoint_url(account, RESULT_PATH.format(code=quote(access_code, safe="")))
+    response = http_api.send_twice(
+        lambda: client.get(url, auth=_auth(account)),
+        retry_error=http_api.any_failure,
+        error=lambda exc: VerificationUnavailable(
+            f"eWAY could not be asked ({type(exc).__name__})"
+        ),
+        retry_answer=lambda response: response.status_code >= 500,
+    )
+    if response.status_code != 200:
+        raise VerificationUnavailable(f"eWAY answered HTTP {response.status_code}")
+    try:
+        data = json.loads(response.content)
+    except (ValueError, RecursionError):
+        raise VerificationUnavailable("eWAY's result is not JSON") from None
+    if not isinstance(data, dict) or data.get("AccessCode") != access_code:
+        raise VerificationUnavailable("eWAY's answer is not the result of this access code")
+    return response.content
 
 
 def read(inbound: Inbound) -> dict[str, str]:
     """The result's JSON, flattened to dotted names (``Options.0.Value``)."""
-    try:
-        data = json.loads(bytes(inbound.body).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise MalformedNotification("not an eWAY result: the body is not JSON") from None
+    data = http_api.load_json(inbound.body, "not an eWAY result: the body is not JSON")
     if not isinstance(data, dict) or not isinstance(data.get("AccessCode"), str):
         raise MalformedNotification("not an eWAY result: no AccessCode")
-    fields: dict[str, str] = {}
-    fields.update(flat_fields(data, "", max_depth=8))
-    return fields
+    return flat_fields(data, "", max_depth=8)
 
 
 def verify(fields: Mapping[str, str], inbound: Inbound, account: Account) -> Verification:
     """eWAY signs nothing: only its answer to billing's own GET is authentic (by
     construction), whatever the bytes; anything posted to the shop is not."""
-    fetched = inbound.kind == FETCH_KIND and inbound.method == "FETCH"
-    return Verification.VALID if fetched else Verification.INVALID
+    return verdict(http_api.fetched_by_us(inbound, {FETCH_KIND}))
 
 
 def codes(fields: Mapping[str, str]) -> list[str]:
@@ -393,5 +372,4 @@ def notification(fields: Mapping[str, str], account: Account, integration: str) 
     )
 
 
-def reply(fields: Mapping[str, str], account: Account) -> Reply:
-    return Reply(b"", status=200)
+reply = empty_reply

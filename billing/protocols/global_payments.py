@@ -51,11 +51,12 @@ from .base import (
     Inbound,
     Notification,
     PaymentTerms,
-    Reply,
     Status,
     Verification,
+    empty_reply,
     limited,
     parse_utf8_or_latin1,
+    refuse_floats,
 )
 
 SPEC = "Global Payments HPP, HPP_VERSION 2 (RealAuth HPP Developer's Guide v1.1.4 rules)"
@@ -160,9 +161,7 @@ def build_fields(
     nonce: str,
 ) -> dict[str, str]:
     """The final HPP form: account, the attempt's ORDER_ID, timestamp, settle flag, hash."""
-    floats = sorted(k for k, v in fields.items() if isinstance(v, float))
-    if floats:
-        raise InvalidData(f"{', '.join(floats)}: money is minor units, never float")
+    refuse_floats(fields, "money is minor units, never float")
     unsupported = sorted(name for name in UNSUPPORTED_FIELDS if name in fields)
     if unsupported:
         raise InvalidData(f"not supported by this integration: {', '.join(unsupported)}")
@@ -308,5 +307,4 @@ def notification(fields: Mapping[str, str], account: Account, integration: str) 
     return to_notification(fields, integration=integration, test=account.test)
 
 
-def reply(fields: Mapping[str, str], account: Account) -> Reply:
-    return Reply()  # the integration shows the customer a page back to the shop
+reply = empty_reply  # the integration shows the customer a page back to the shop

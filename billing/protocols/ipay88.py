@@ -38,13 +38,11 @@ Where the documents are silent, or this module chose:
 """
 
 import hashlib
-import hmac
 import re
 from collections.abc import Mapping
 from decimal import Decimal
 
-from ..exceptions import InvalidData, MalformedNotification
-from ..money import exact_amount, format_amount, to_decimal
+from ..exceptions import InvalidData
 from .base import (
     Account,
     Inbound,
@@ -53,9 +51,13 @@ from .base import (
     Reply,
     Status,
     Verification,
+    grouped_amount,
     limited,
-    parse_amount,
     parse_utf8_or_latin1,
+    payable,
+    require,
+    same_digest,
+    verdict,
 )
 
 SPEC = "iPay88 OPSG Technical Specification v1.6.4 (Malaysia), SHA-256 signatures"
@@ -109,12 +111,12 @@ def form(fields: Mapping[str, object], account: Account) -> dict[str, str]:
     currency = final.get("Currency", "").upper()
     if not currency:
         raise InvalidData("iPay88 needs a Currency")
-    amount = exact_amount(to_decimal(final.get("Amount", "")), currency)
+    amount = payable(final.get("Amount", ""), currency)
     final.update(
         MerchantCode=account["MERCHANT_CODE"],
         RefNo=reference + TEST_MARKER if account.test else reference,
         Currency=currency,
-        Amount=format_amount(amount, currency),
+        Amount=amount,
         SignatureType=SIGNATURE_TYPE,
     )
     final.setdefault("ProdDesc", f"Order {reference}")
@@ -131,29 +133,18 @@ def terms(form: Mapping[str, str], account: Account) -> PaymentTerms:
 
 
 def read(inbound: Inbound) -> dict[str, str]:
-    fields = parse_utf8_or_latin1(inbound.body)
-    missing = [name for name in NOTIFICATION_FIELDS if not fields.get(name)]
-    if missing:
-        raise MalformedNotification(f"not an iPay88 response: no {', '.join(missing)}")
-    return fields
+    return require(parse_utf8_or_latin1(inbound.body), NOTIFICATION_FIELDS, "an iPay88 response")
 
 
 def verify(fields: Mapping[str, str], inbound: Inbound, account: Account) -> Verification:
     expected = response_signature(fields, account["MERCHANT_KEY"])
     received = fields.get("Signature", "").strip().lower()
-    if hmac.compare_digest(expected.encode(), received.encode("utf-8", "replace")):
-        return Verification.VALID
-    return Verification.INVALID
+    return verdict(same_digest(expected, received.encode("utf-8", "replace")))
 
 
 def parse_response_amount(text: str) -> Decimal | None:
     """``Amount`` as sent: plain, or with thousands commas (``1,278.99``)."""
-    text = text.strip()
-    if "," in text:
-        if not _GROUPED.fullmatch(text):
-            raise MalformedNotification("Amount is not an amount")
-        text = text.replace(",", "")
-    return parse_amount(text, "Amount")
+    return grouped_amount(text, _GROUPED, "Amount")
 
 
 def _status(fields: Mapping[str, str]) -> Status:

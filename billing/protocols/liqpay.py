@@ -40,25 +40,28 @@ Where the documents are silent, or this module chose:
 import base64
 import binascii
 import hashlib
-import hmac
 import json
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from ..exceptions import InvalidData, MalformedNotification
-from ..money import exact_amount, format_amount, quantize, to_decimal
+from ..money import quantize
 from .base import (
     Account,
     Inbound,
     Notification,
     PaymentTerms,
-    Reply,
     Status,
     Verification,
+    empty_reply,
     limited,
     parse_amount,
     parse_utf8_or_latin1,
+    payable,
+    require,
+    same_digest,
+    verdict,
 )
 
 SPEC = "LiqPay API 3: Checkout and Callback (liqpay.ua/documentation, read 2026-12)"
@@ -141,12 +144,12 @@ def form(fields: Mapping[str, object], account: Account) -> dict[str, str]:
     currency = params.get("currency", "").upper()
     if not currency:
         raise InvalidData("LiqPay needs a currency")
-    amount = exact_amount(to_decimal(params.get("amount", "")), currency)
+    amount = payable(params.get("amount", ""), currency)
     params.update(
         version=VERSION,
         public_key=account["PUBLIC_KEY"],
         currency=currency,
-        amount=format_amount(amount, currency),
+        amount=amount,
     )
     params.setdefault("action", "pay")
     params.setdefault("description", f"Order {params['order_id']}")
@@ -167,23 +170,17 @@ def terms(form: Mapping[str, str], account: Account) -> PaymentTerms:
 
 
 def read(inbound: Inbound) -> dict[str, str]:
-    posted = parse_utf8_or_latin1(inbound.body)
-    missing = [name for name in RAW_FIELDS if not posted.get(name)]
-    if missing:
-        raise MalformedNotification(f"not a LiqPay callback: no {', '.join(missing)}")
+    posted = require(parse_utf8_or_latin1(inbound.body), RAW_FIELDS, "a LiqPay callback")
     data, signature = (posted[name].replace(" ", "+") for name in RAW_FIELDS)
-    fields = decode(data)
-    missing = [name for name in CALLBACK_FIELDS if not fields.get(name)]
-    if missing:
-        raise MalformedNotification(f"not a LiqPay callback: no {', '.join(missing)}")
+    fields = require(decode(data), CALLBACK_FIELDS, "a LiqPay callback")
     # The posted pair wins over any JSON name alike: verify always sees what was signed.
     return {**fields, "data": data, "signature": signature}
 
 
 def verify(fields: Mapping[str, str], inbound: Inbound, account: Account) -> Verification:
-    expected = sign(fields["data"], account["PRIVATE_KEY"]).encode("ascii")
+    expected = sign(fields["data"], account["PRIVATE_KEY"])
     received = fields.get("signature", "").encode("utf-8", "replace")
-    return Verification.VALID if hmac.compare_digest(expected, received) else Verification.INVALID
+    return verdict(same_digest(expected, received))
 
 
 def _status(status: str) -> Status:
@@ -219,5 +216,4 @@ def notification(fields: Mapping[str, str], account: Account, integration: str) 
     )
 
 
-def reply(fields: Mapping[str, str], account: Account) -> Reply:
-    return Reply()
+reply = empty_reply

@@ -32,24 +32,26 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 
-from ..exceptions import BillingError, InvalidData, MalformedNotification, VerificationUnavailable
+from ..exceptions import InvalidData, MalformedNotification, VerificationUnavailable
 from ..money import currency_code, exact_amount, exponent, format_amount
+from . import http_api
 from .base import (
     Account,
     Inbound,
     Notification,
     PaymentTerms,
-    Reply,
     Status,
     Verification,
+    empty_reply,
     flat_fields,
     limited,
     parse_amount,
     parse_form_body,
+    verdict,
 )
 
 SPEC = "Mollie API v2: Payments API, classic webhooks, idempotency (docs.mollie.com, 2026-12)"
@@ -100,18 +102,16 @@ STATUSES = {
 }
 
 
-class MollieApiError(BillingError):
+class MollieApiError(http_api.GatewayApiError):
     """The API did not create the payment. The message is safe to log: it names the
     failure (timeout, HTTP status, Mollie's title and detail), never a key."""
 
-    def __init__(self, message: str, *, retryable: bool) -> None:
-        super().__init__(redact(message))
-        self.retryable = retryable
+    secret_like = _SECRET_LIKE
 
 
 def redact(text: str) -> str:
     """Anything that looks like a Mollie API key or access token, cut to its prefix."""
-    return _SECRET_LIKE.sub(lambda m: f"{m.group(1)}_[redacted]", text)
+    return http_api.redact_secrets(text, _SECRET_LIKE)
 
 
 def check_api_key(value: object) -> None:
@@ -125,10 +125,6 @@ def _headers(account: Account) -> dict[str, str]:
         "Authorization": f"Bearer {account['API_KEY']}",
         "Accept": "application/hal+json, application/json",
     }
-
-
-def _url(account: Account, path: str) -> str:
-    return account.endpoint("API_URL").rstrip("/") + path
 
 
 # -- money --------------------------------------------------------------------------------
@@ -217,7 +213,8 @@ def create_session(
     again) when Mollie could not be reached or answered 429/5xx; a read timeout is not
     retried here (the customer's retry, with the same key, is). Raises MollieApiError.
     """
-    if account.client is None:
+    client = account.client
+    if client is None:
         raise MollieApiError("no HTTP client", retryable=False)
     headers = {
         **_headers(account),
@@ -225,39 +222,27 @@ def create_session(
         "Content-Type": "application/json",
     }
     body = json.dumps(payment_body(params), separators=(",", ":")).encode()
-    url = _url(account, PAYMENTS_PATH)
-    for attempt in (1, 2):
-        try:
-            response = account.client.post(url, content=body, headers=headers)
-        except httpx.TimeoutException as exc:
-            retry = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
-            if retry and attempt == 1:
-                continue
-            raise MollieApiError(
-                f"Mollie timed out ({type(exc).__name__})", retryable=True
-            ) from None
-        except httpx.HTTPError as exc:
-            if attempt == 1:
-                continue
-            raise MollieApiError(
-                f"Mollie could not be reached ({type(exc).__name__})", retryable=True
-            ) from None
-        if response.status_code in (200, 201):
-            return _created(response, params, account)
-        retryable = response.status_code == 429 or response.status_code >= 500
-        if retryable and attempt == 1:
-            continue
-        raise MollieApiError(_describe(response), retryable=retryable)
-    raise AssertionError("unreachable")  # pragma: no cover
+    url = http_api.endpoint_url(account, PAYMENTS_PATH)
+    response = http_api.send_twice(
+        lambda: client.post(url, content=body, headers=headers),
+        retry_error=http_api.not_read_timeout,
+        error=lambda exc: MollieApiError(http_api.failure_text("Mollie", exc), retryable=True),
+        retry_answer=_busy,
+    )
+    if response.status_code in (200, 201):
+        return _created(response, params, account)
+    raise MollieApiError(_describe(response), retryable=_busy(response))
+
+
+def _busy(response: httpx.Response) -> bool:
+    """429 or 5xx: worth asking again."""
+    return response.status_code == 429 or response.status_code >= 500
 
 
 def _describe(response: httpx.Response) -> str:
     text = f"Mollie answered HTTP {response.status_code}"
-    try:
-        error = response.json()
-    except ValueError:
-        return text
-    if not isinstance(error, dict):
+    error = http_api.answer_or_none(response)
+    if error is None:
         return text
     parts = [str(error[k])[:200] for k in ("title", "detail", "field") if error.get(k)]
     return f"{text}: {' '.join(parts)}".rstrip(": ")
@@ -266,19 +251,19 @@ def _describe(response: httpx.Response) -> str:
 def _created(
     response: httpx.Response, params: Mapping[str, str], account: Account
 ) -> dict[str, str]:
-    try:
-        data = response.json()
-    except ValueError:
-        raise MollieApiError("Mollie answered without JSON", retryable=True) from None
-    if not isinstance(data, dict):
-        raise MollieApiError("Mollie answered JSON that is no object", retryable=True)
+    data = http_api.answer_object(
+        response,
+        no_json="Mollie answered without JSON",
+        no_object="Mollie answered JSON that is no object",
+        error=lambda message: MollieApiError(message, retryable=True),
+    )
     payment_id = data.get("id")
     if not isinstance(payment_id, str) or not PAYMENT_ID.fullmatch(payment_id):
         raise MollieApiError("Mollie's answer has no payment id", retryable=True)
     links = data.get("_links")
     checkout = links.get("checkout") if isinstance(links, dict) else None
     url = checkout.get("href") if isinstance(checkout, dict) else None
-    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+    if not http_api.is_web_url(url):
         raise MollieApiError("Mollie's answer has no http(s) checkout link", retryable=True)
     # The payment must be for what was asked, in the shop's mode, whatever answered.
     amount = data.get("amount")
@@ -311,32 +296,44 @@ def fetch_payment(payment_id: str, account: Account) -> bytes | None:
     """
     if not PAYMENT_ID.fullmatch(payment_id):
         return None
-    if account.client is None:
+    client = account.client
+    if client is None:
         raise VerificationUnavailable("Mollie: no HTTP client")
-    url = _url(account, f"{PAYMENTS_PATH}/{quote(payment_id, safe='')}")
-    failure = ""
-    for _attempt in (1, 2):
-        try:
-            response = account.client.get(url, headers=_headers(account))
-        except httpx.HTTPError as exc:
-            failure = f"Mollie could not be asked ({type(exc).__name__})"
-            continue
-        if response.status_code in (404, 410):
-            return None
-        if response.status_code == 200:
-            try:
-                data = response.json()
-            except ValueError:
-                failure = "Mollie answered 200 without JSON"
-                continue
-            if not isinstance(data, dict) or data.get("id") != payment_id:
-                failure = "Mollie answered 200 with another resource"
-                continue
-            return response.content
-        failure = redact(_describe(response))
-        if response.status_code < 500 and response.status_code != 429:
-            break  # a refused key or request: asking again now changes nothing
-    raise VerificationUnavailable(failure)
+    url = http_api.endpoint_url(account, f"{PAYMENTS_PATH}/{quote(payment_id, safe='')}")
+    response = http_api.send_twice(
+        lambda: client.get(url, headers=_headers(account)),
+        retry_error=http_api.any_failure,
+        error=lambda exc: VerificationUnavailable(
+            f"Mollie could not be asked ({type(exc).__name__})"
+        ),
+        # A refused key or request (another 4xx): asking again now changes nothing.
+        retry_answer=lambda response: (
+            _fetch_failure(response, payment_id) != ""
+            and (response.status_code == 200 or _busy(response))
+        ),
+    )
+    if response.status_code in (404, 410):
+        return None
+    failure = _fetch_failure(response, payment_id)
+    if failure:
+        raise VerificationUnavailable(failure)
+    return response.content
+
+
+def _fetch_failure(response: httpx.Response, payment_id: str) -> str:
+    """Why an answer to ``GET /v2/payments/{id}`` is not the payment ("" when it is, or
+    when Mollie knows no such payment)."""
+    if response.status_code in (404, 410):
+        return ""
+    if response.status_code != 200:
+        return redact(_describe(response))
+    try:
+        data = response.json()
+    except ValueError:
+        return "Mollie answered 200 without JSON"
+    if not isinstance(data, dict) or data.get("id") != payment_id:
+        return "Mollie answered 200 with another resource"
+    return ""
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -344,14 +341,10 @@ def fetch_payment(payment_id: str, account: Account) -> bytes | None:
 
 def read_payment(body: bytes) -> dict[str, str]:
     """A payment's JSON as Mollie answered ``GET /v2/payments/{id}``, flattened."""
-    try:
-        data = json.loads(bytes(body).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise MalformedNotification("not a Mollie payment: the body is not JSON") from None
+    data = http_api.load_json(body, "not a Mollie payment: the body is not JSON")
     if not isinstance(data, dict) or data.get("resource") != "payment":
         raise MalformedNotification("not a Mollie payment")
-    fields: dict[str, str] = {}
-    fields.update(flat_fields(data, "", max_depth=12))
+    fields = flat_fields(data, "", max_depth=12)
     if not PAYMENT_ID.fullmatch(fields.get("id", "")):
         raise MalformedNotification("not a Mollie payment: no tr_ id")
     return fields
@@ -380,7 +373,7 @@ def is_ping(fields: Mapping[str, str]) -> bool:
 
 def fetched_by_us(inbound: Inbound) -> bool:
     """Stored by billing from its own request (process_fetched), never by a view."""
-    return inbound.kind == FETCHED and inbound.method == "FETCH"
+    return http_api.fetched_by_us(inbound, {FETCHED})
 
 
 def verify(fields: Mapping[str, str], inbound: Inbound, account: Account) -> Verification:
@@ -391,7 +384,7 @@ def verify(fields: Mapping[str, str], inbound: Inbound, account: Account) -> Ver
     instead and builds the notification from the same fetch.
     """
     if not is_ping(fields):
-        return Verification.VALID if fetched_by_us(inbound) else Verification.INVALID
+        return verdict(fetched_by_us(inbound))
     body = fetch_payment(fields["id"], account)
     return ping_verdict(fields, None if body is None else read_payment(body))
 
@@ -444,6 +437,5 @@ def notification(fields: Mapping[str, str], account: Account, integration: str) 
     )
 
 
-def reply(fields: Mapping[str, str], account: Account) -> Reply:
-    """Mollie wants 200, whatever the id: known and unknown ones are answered alike."""
-    return Reply(b"", content_type="text/plain")
+# Mollie wants 200, whatever the id: known and unknown ones are answered alike.
+reply = empty_reply

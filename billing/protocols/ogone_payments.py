@@ -39,12 +39,14 @@ from .base import (
     Inbound,
     Notification,
     PaymentTerms,
-    Reply,
     Status,
     Verification,
+    empty_reply,
     limited,
     parse_amount,
     parse_utf8_or_latin1,
+    refuse_floats,
+    verdict,
 )
 
 SPEC = "Worldline e-Commerce Hosted Payment Page integration guide, revision of 2018-09-06"
@@ -170,9 +172,7 @@ def build_fields(
 ) -> dict[str, str]:
     """The final form: the shop's parameters, the account, the mode marker and SHASIGN."""
     given = upper_names(fields)
-    floats = sorted(k for k, v in given.items() if isinstance(v, float))
-    if floats:
-        raise InvalidData(f"{', '.join(floats)}: amounts are minor units, never float")
+    refuse_floats(given, "amounts are minor units, never float")
     if given.get("COMPLUS") not in (None, ""):
         raise InvalidData(
             "COMPLUS is used by the integration to bind the notification to the shop's "
@@ -332,12 +332,11 @@ def verify(fields: Mapping[str, str], inbound: Inbound, account: Account) -> Ver
         algorithm=normalize_algorithm(account["HASH_ALGORITHM"]),
         extra_parameters=account.settings.get("EXTRA_SHA_OUT_PARAMETERS", ()),
     )
-    return Verification.VALID if valid else Verification.INVALID
+    return verdict(valid)
 
 
 def notification(fields: Mapping[str, str], account: Account, integration: str) -> Notification:
     return to_notification(fields, integration=integration)
 
 
-def reply(fields: Mapping[str, str], account: Account) -> Reply:
-    return Reply()
+reply = empty_reply

@@ -56,11 +56,11 @@ from .base import (
     Inbound,
     Notification,
     PaymentTerms,
-    Reply,
     Status,
     Verification,
+    empty_reply,
+    grouped_amount,
     limited,
-    parse_amount,
     parse_utf8_or_latin1,
 )
 
@@ -295,12 +295,7 @@ def _well_formed(found: Mapping[str, str]) -> bool:
 
 def returned_amount(text: str) -> Decimal | None:
     """``Amount`` as Opayo returns it, thousands commas and all (``1,231.47``)."""
-    text = text.strip()
-    if "," in text:
-        if not _RETURNED_AMOUNT.fullmatch(text):
-            raise MalformedNotification("Amount is not an amount")
-        text = text.replace(",", "")
-    return parse_amount(text, "Amount")
+    return grouped_amount(text, _RETURNED_AMOUNT, "Amount")
 
 
 def notification(fields: Mapping[str, str], account: Account, integration: str) -> Notification:
@@ -325,6 +320,5 @@ def notification(fields: Mapping[str, str], account: Account, integration: str) 
     )
 
 
-def reply(fields: Mapping[str, str], account: Account) -> Reply:
-    """Nobody at Opayo reads it: a return is the customer's browser."""
-    return Reply()
+# Nobody at Opayo reads it: a return is the customer's browser.
+reply = empty_reply

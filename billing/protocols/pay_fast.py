@@ -33,7 +33,6 @@ and the ITN handling of PayFast's own PHP SDK (github.com/Payfast/payfast-php-sd
 """
 
 import hashlib
-import hmac
 import ipaddress
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -45,21 +44,24 @@ import httpx
 from ..exceptions import (
     IntegrationNotConfigured,
     InvalidData,
-    MalformedNotification,
     VerificationUnavailable,
 )
-from ..money import exact_amount, format_amount, to_decimal
+from . import postback
 from .base import (
     Account,
     Inbound,
     Notification,
     PaymentTerms,
-    Reply,
     Status,
     Verification,
+    empty_reply,
     limited,
     parse_amount,
     parse_utf8_or_latin1,
+    payable,
+    refuse_floats,
+    require,
+    same_digest,
 )
 
 SPEC = "PayFast Custom Integration with ITN (developers.payfast.co.za/docs, checked 2026-12)"
@@ -145,9 +147,7 @@ def itn_signature(body: bytes, passphrase: str) -> str:
 
 
 def form(fields: Mapping[str, object], account: Account) -> dict[str, str]:
-    floats = sorted(k for k, v in fields.items() if isinstance(v, float))
-    if floats:
-        raise InvalidData(f"{', '.join(floats)}: amounts are Decimal or str, never float")
+    refuse_floats(fields, "amounts are Decimal or str, never float")
     given = {k: str(v).strip() for k, v in fields.items() if v is not None}
     unknown = sorted(set(given) - set(FORM_ORDER) - {"signature"})
     if unknown:
@@ -155,9 +155,7 @@ def form(fields: Mapping[str, object], account: Account) -> dict[str, str]:
     if not given.get("m_payment_id"):
         raise InvalidData("PayFast needs m_payment_id (the shop's order reference)")
     given.update(merchant_id=account["MERCHANT_ID"], merchant_key=account["MERCHANT_KEY"])
-    given["amount"] = format_amount(
-        exact_amount(to_decimal(given.get("amount", "")), CURRENCY), CURRENCY
-    )
+    given["amount"] = payable(given.get("amount", ""), CURRENCY)
     if not given.get("item_name"):
         given["item_name"] = f"Order {given['m_payment_id']}"
     final = {name: given[name] for name in FORM_ORDER if given.get(name)}
@@ -172,11 +170,7 @@ def terms(form: Mapping[str, str], account: Account) -> PaymentTerms:
 
 
 def read(inbound: Inbound) -> dict[str, str]:
-    fields = parse_utf8_or_latin1(inbound.body)
-    missing = [name for name in (*ITN_FIELDS, "signature") if not fields.get(name)]
-    if missing:
-        raise MalformedNotification(f"not a PayFast ITN: no {', '.join(missing)}")
-    return fields
+    return require(parse_utf8_or_latin1(inbound.body), (*ITN_FIELDS, "signature"), "a PayFast ITN")
 
 
 def allowed_networks(setting: Any) -> list[Network]:
@@ -208,26 +202,21 @@ def confirm(text: str, *, validate_url: str, client: httpx.Client | None) -> Ver
     """Ask PayFast whether it sent these pairs. Network trouble is UNKNOWN, never VALID."""
     if client is None:
         raise VerificationUnavailable("no HTTP client to ask PayFast with")
-    try:
-        reply = client.post(
-            validate_url,
-            content=text.encode("ascii"),
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-        )
-    except httpx.HTTPError as exc:
-        raise VerificationUnavailable(f"PayFast validation failed: {type(exc).__name__}") from exc
-    answer = reply.text.strip()
-    if reply.status_code == 200 and answer == "VALID":
-        return Verification.VALID
-    if reply.status_code == 200 and answer == "INVALID":
-        return Verification.INVALID
-    raise VerificationUnavailable(f"PayFast validation answered HTTP {reply.status_code}")
+    return postback.confirm(
+        client,
+        validate_url,
+        text.encode("ascii"),
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        valid="VALID",
+        invalid="INVALID",
+        what="PayFast validation",
+    )
 
 
 def verify(fields: Mapping[str, str], inbound: Inbound, account: Account) -> Verification:
     expected = itn_signature(inbound.body, account["PASSPHRASE"])
     received = fields.get("signature", "").strip().lower()
-    if not hmac.compare_digest(expected.encode(), received.encode("utf-8", "replace")):
+    if not same_digest(expected, received.encode("utf-8", "replace")):
         return Verification.INVALID
     if not account.test:
         networks = allowed_networks(account.settings.get("ALLOWED_IPS"))
@@ -254,5 +243,4 @@ def notification(fields: Mapping[str, str], account: Account, integration: str) 
     )
 
 
-def reply(fields: Mapping[str, str], account: Account) -> Reply:
-    return Reply()
+reply = empty_reply

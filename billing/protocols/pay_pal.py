@@ -23,18 +23,20 @@ import httpx
 
 from ..exceptions import InvalidData, MalformedNotification, VerificationUnavailable
 from ..money import format_amount, to_decimal, within_minor_unit
+from . import postback
 from .base import (
     Account,
     Inbound,
     Notification,
     PaymentTerms,
-    Reply,
     Status,
     Verification,
+    empty_reply,
     find_raw_field,
     limited,
     parse_amount,
     parse_form_body,
+    refuse_floats,
 )
 
 SPEC = "PayPal Payments Standard: HTML Variables, IPN Integration Guide, PDT (checked 2026-11)"
@@ -109,9 +111,7 @@ _CART_EXTRAS = ("tax_cart", "handling_cart")
 
 def build_fields(fields: Mapping[str, object], *, receiver_email: str) -> dict[str, str]:
     """The final form: the shop's fields plus the account and defaults PayPal needs."""
-    floats = sorted(k for k, v in fields.items() if isinstance(v, float))
-    if floats:
-        raise InvalidData(f"{', '.join(floats)}: money is Decimal or str, never float")
+    refuse_floats(fields, "money is Decimal or str, never float")
     final = {k: str(v) for k, v in fields.items() if v is not None}
     is_cart = "item_name_1" in final or "amount_1" in final
     final.setdefault("cmd", "_cart" if is_cart else "_xclick")
@@ -178,23 +178,15 @@ def parse_ipn(body: bytes) -> dict[str, str]:
 
 def verify_ipn(body: bytes, *, postback_url: str, client: httpx.Client) -> Verification:
     """Ask PayPal whether it sent this exact body. Network trouble is UNKNOWN, never VALID."""
-    try:
-        reply = client.post(
-            postback_url,
-            content=b"cmd=_notify-validate&" + body,
-            headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "User-Agent": USER_AGENT,
-            },
-        )
-    except httpx.HTTPError as exc:
-        raise VerificationUnavailable(f"PayPal postback failed: {type(exc).__name__}") from exc
-    text = reply.text.strip()
-    if reply.status_code == 200 and text == "VERIFIED":
-        return Verification.VALID
-    if reply.status_code == 200 and text == "INVALID":
-        return Verification.INVALID
-    raise VerificationUnavailable(f"PayPal postback answered HTTP {reply.status_code}")
+    return postback.confirm(
+        client,
+        postback_url,
+        b"cmd=_notify-validate&" + body,
+        {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": USER_AGENT},
+        valid="VERIFIED",
+        invalid="INVALID",
+        what="PayPal postback",
+    )
 
 
 def fetch_pdt(
@@ -276,5 +268,4 @@ def notification(fields: Mapping[str, str], account: Account, integration: str) 
     return to_notification(fields, integration=integration)
 
 
-def reply(fields: Mapping[str, str], account: Account) -> Reply:
-    return Reply()
+reply = empty_reply

@@ -47,6 +47,7 @@ Plain Python: no Django; the HTTP client comes in with the account.
 """
 
 import base64
+import functools
 import hashlib
 import json
 import re
@@ -59,19 +60,23 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from ..exceptions import BillingError, InvalidData, MalformedNotification, VerificationUnavailable
+from ..exceptions import InvalidData, MalformedNotification, VerificationUnavailable
 from ..money import currency_code, exact_amount
+from . import http_api
 from .base import (
     Account,
     Inbound,
     Notification,
     PaymentTerms,
-    Reply,
     Status,
     Verification,
+    agreed,
+    empty_reply,
     flat_fields,
+    header,
     limited,
     parse_amount,
+    verdict,
 )
 
 SPEC = (
@@ -137,13 +142,15 @@ _WEBHOOK_ID = re.compile(r"[A-Za-z0-9]{1,50}")
 _SECRET_LIKE = re.compile(r"(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+")
 
 
-class PayPalApiError(BillingError):
+class PayPalApiError(http_api.GatewayApiError):
     """PayPal's API did not do what was asked. The message is safe to log: it names the
     failure (timeout, HTTP status, PayPal's error name and issue), never a credential."""
 
+    secret_like = _SECRET_LIKE
+    secret_joiner = " "
+
     def __init__(self, message: str, *, retryable: bool, status: int = 0, issue: str = "") -> None:
-        super().__init__(_SECRET_LIKE.sub(lambda m: f"{m.group(1)} [redacted]", message))
-        self.retryable = retryable
+        super().__init__(message, retryable=retryable)
         self.status = status
         self.issue = issue
 
@@ -177,7 +184,7 @@ TOKEN_MARGIN_SECONDS = 60
 
 
 def api_url(account: Account) -> str:
-    return account.endpoint("API_URL").rstrip("/")
+    return http_api.endpoint_url(account)
 
 
 def _token_key(account: Account) -> tuple[str, str, str]:
@@ -207,25 +214,21 @@ def access_token(account: Account, *, renew: bool = False) -> str:
         "Content-Type": "application/x-www-form-urlencoded",
         "Accept": "application/json",
     }
-    response = None
-    for attempt in (1, 2):  # asking for a token changes nothing: one retry
-        try:
-            response = client.post(
-                api_url(account) + TOKEN_PATH,
-                content=b"grant_type=client_credentials",
-                headers=headers,
-            )
-        except httpx.HTTPError as exc:
-            if attempt == 1:
-                continue
-            raise PayPalApiError(
-                f"PayPal's token endpoint could not be reached ({type(exc).__name__})",
-                retryable=True,
-            ) from None
-        if response.status_code >= 500 and attempt == 1:
-            continue
-        break
-    assert response is not None
+    # Asking for a token changes nothing: one retry.
+    response = http_api.send_twice(
+        functools.partial(
+            client.post,
+            api_url(account) + TOKEN_PATH,
+            content=b"grant_type=client_credentials",
+            headers=headers,
+        ),
+        retry_error=http_api.any_failure,
+        error=lambda exc: PayPalApiError(
+            f"PayPal's token endpoint could not be reached ({type(exc).__name__})",
+            retryable=True,
+        ),
+        retry_answer=lambda response: response.status_code >= 500,
+    )
     if response.status_code != 200:
         raise PayPalApiError(
             _describe(response, "PayPal refused a token"),
@@ -258,11 +261,8 @@ def _describe(response: httpx.Response, text: str) -> str:
 
 def _error(response: httpx.Response) -> tuple[str, str]:
     """PayPal's error ``name`` and the first ``details[].issue``."""
-    try:
-        data = response.json()
-    except ValueError:
-        return "", ""
-    if not isinstance(data, dict):
+    data = http_api.answer_or_none(response)
+    if data is None:
         return "", ""
     name = str(data.get("name") or data.get("error") or "")[:64]
     details = data.get("details")
@@ -299,26 +299,25 @@ def call(
             headers["Prefer"] = "return=representation"
         if request_id:
             headers["PayPal-Request-Id"] = request_id
-        try:
-            response = client.request(method, url, content=body, headers=headers)
-        except httpx.TimeoutException as exc:
-            if retry and attempt == 1 and isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
-                continue
-            raise PayPalApiError(
-                f"PayPal timed out ({type(exc).__name__})", retryable=True
-            ) from None
-        except httpx.HTTPError as exc:
-            if retry and attempt == 1:
-                continue
-            raise PayPalApiError(
-                f"PayPal could not be reached ({type(exc).__name__})", retryable=True
-            ) from None
+        # Not http_api.send_twice: a renewed token's request counts as the retry.
+        response = http_api.send_once(
+            functools.partial(client.request, method, url, content=body, headers=headers),
+            may_retry=retry and attempt == 1,
+            retry_error=http_api.not_read_timeout,
+            error=_unreachable,
+        )
+        if response is None:
+            continue
         if response.status_code == 401 and not renewed:
             renewed = True
             continue
         if (response.status_code == 429 or response.status_code >= 500) and retry and attempt == 1:
             continue
         return response
+
+
+def _unreachable(exc: httpx.HTTPError) -> PayPalApiError:
+    return PayPalApiError(http_api.failure_text("PayPal", exc), retryable=True)
 
 
 # -- the order ------------------------------------------------------------------------------
@@ -405,12 +404,12 @@ def create_session(
             status=response.status_code,
             issue=issue,
         )
-    try:
-        data = response.json()
-    except ValueError:
-        raise PayPalApiError("PayPal answered without JSON", retryable=True) from None
-    if not isinstance(data, dict):
-        raise PayPalApiError("PayPal's answer is no order", retryable=True)
+    data = http_api.answer_object(
+        response,
+        no_json="PayPal answered without JSON",
+        no_object="PayPal's answer is no order",
+        error=lambda message: PayPalApiError(message, retryable=True),
+    )
     order_id = data.get("id")
     if not isinstance(order_id, str) or not valid_order_id(order_id):
         raise PayPalApiError("PayPal's answer has no order id", retryable=True)
@@ -438,7 +437,7 @@ def _approval_link(links: object) -> str:
     }
     for rel in ("payer-action", "approve"):
         url = found.get(rel)
-        if isinstance(url, str) and urlsplit(url).scheme in ("http", "https"):
+        if http_api.is_web_url(url):
             return url
     return ""
 
@@ -491,11 +490,13 @@ def order_status(body: bytes) -> str:
 
 
 def _order_json(response: httpx.Response) -> bytes:
-    try:
-        data = response.json()
-    except ValueError:
-        raise VerificationUnavailable("PayPal answered without JSON") from None
-    if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+    data = http_api.answer_object(
+        response,
+        no_json="PayPal answered without JSON",
+        no_object="PayPal's answer is no order",
+        error=VerificationUnavailable,
+    )
+    if not isinstance(data.get("id"), str):
         raise VerificationUnavailable("PayPal's answer is no order")
     return response.content
 
@@ -506,13 +507,10 @@ def _order_json(response: httpx.Response) -> bytes:
 def read(inbound: Inbound) -> dict[str, str]:
     """A webhook event (``event.`` fields) or, for what billing fetched itself, an order
     (``order.`` fields); ``shape`` says which (no JSON key can make an unprefixed name)."""
-    try:
-        data = json.loads(bytes(inbound.body).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise MalformedNotification("not PayPal's JSON") from None
+    data = http_api.load_json(inbound.body, "not PayPal's JSON")
     if not isinstance(data, dict):
         raise MalformedNotification("not a PayPal event or order")
-    fetched = inbound.kind in FETCHED_KINDS and inbound.method == "FETCH"
+    fetched = http_api.fetched_by_us(inbound, FETCHED_KINDS)
     shape = "order" if fetched else "event"
     fields = {"shape": shape}
     fields.update(flat_fields(data, shape, max_depth=16))
@@ -523,18 +521,13 @@ def read(inbound: Inbound) -> dict[str, str]:
     return fields
 
 
-def _header(headers: Mapping[str, str], name: str) -> str:
-    lower = name.lower()
-    return next((str(v) for k, v in headers.items() if k.lower() == lower), "")
-
-
 def verification_request(inbound: Inbound, webhook_id: str) -> bytes | None:
     """The verify-webhook-signature request: the transmission headers, the webhook id,
     and the event as received, byte for byte. None when a header is missing or too long
     (nothing to ask PayPal)."""
     values = {}
     for name in TRANSMISSION_HEADERS:
-        value = _header(inbound.headers, name).strip()
+        value = header(inbound.headers, name).strip()
         if not value or len(value) > _HEADER_LIMITS[name]:
             return None
         values[name] = value
@@ -554,8 +547,7 @@ def verify(fields: Mapping[str, str], inbound: Inbound, account: Account) -> Ver
     if fields.get("shape") == "order":
         # Our own request's answer (a capture, a fetched order): authentic by construction,
         # and only ever stored by billing under these kinds.
-        fetched = inbound.kind in FETCHED_KINDS and inbound.method == "FETCH"
-        return Verification.VALID if fetched else Verification.INVALID
+        return verdict(http_api.fetched_by_us(inbound, FETCHED_KINDS))
     if inbound.kind in FETCHED_KINDS:
         return Verification.INVALID  # billing fetches orders, never events
     request = verification_request(inbound, account["WEBHOOK_ID"])
@@ -592,10 +584,7 @@ def _money(fields: Mapping[str, str], prefix: str) -> tuple[Decimal | None, str]
 
 def _one(fields: Mapping[str, str], *names: str) -> str:
     """The reference, under each name billing gave it: they agree."""
-    found = {fields[name] for name in names if fields.get(name)}
-    if len(found) > 1:
-        raise MalformedNotification("the references disagree")
-    return limited(found.pop() if found else "", "reference")
+    return agreed(fields, names, "the references disagree")
 
 
 def captured_id(fields: Mapping[str, str], prefix: str) -> str:
@@ -610,6 +599,34 @@ def captured_id(fields: Mapping[str, str], prefix: str) -> str:
     return ""
 
 
+def _notice(
+    fields: Mapping[str, str],
+    account: Account,
+    integration: str,
+    *,
+    reference: str,
+    transaction_id: str,
+    money: tuple[Decimal | None, str],
+    status: Status,
+    gateway_status: str,
+) -> Notification:
+    """A notification in the account's mode (the host decides it), naming no receiver
+    (the account's own token proves it)."""
+    amount, currency = money
+    return Notification(
+        integration=integration,
+        reference=reference,
+        transaction_id=transaction_id,
+        amount=amount,
+        currency=currency,
+        status=status,
+        gateway_status=gateway_status,
+        test=account.test,
+        raw=dict(fields),
+        receiver="",
+    )
+
+
 def _capture(
     fields: Mapping[str, str],
     prefix: str,
@@ -619,19 +636,16 @@ def _capture(
 ) -> Notification:
     refs = refs or {}
     status_word = fields.get(f"{prefix}.status", "")
-    amount, currency = _money(fields, f"{prefix}.amount")
-    reference = _one({**fields, **refs}, f"{prefix}.custom_id", *refs)
-    return Notification(
-        integration=integration,
-        reference=reference,
+    money = _money(fields, f"{prefix}.amount")
+    return _notice(
+        fields,
+        account,
+        integration,
+        reference=_one({**fields, **refs}, f"{prefix}.custom_id", *refs),
         transaction_id=limited(fields.get(f"{prefix}.id", ""), "capture id"),
-        amount=amount,
-        currency=currency,
+        money=money,
         status=CAPTURE_STATUS.get(status_word, Status.UNKNOWN),
         gateway_status=limited(f"capture:{status_word}", "status"),
-        test=account.test,
-        raw=dict(fields),
-        receiver="",
     )
 
 
@@ -643,34 +657,29 @@ def notification(fields: Mapping[str, str], account: Account, integration: str) 
     if kind in CAPTURE_EVENTS:
         return _capture(fields, resource, integration, account)
     if kind in REFUND_EVENTS:
-        amount, currency = _money(fields, f"{resource}.amount")
+        money = _money(fields, f"{resource}.amount")
         word = fields.get(f"{resource}.status", "")
         done = word in ("COMPLETED", "REFUNDED", "REVERSED")
-        status = REFUND_EVENTS[kind] if done else Status.UNKNOWN
         label = "refund" if kind.endswith("REFUNDED") else "reversal"
-        return Notification(
-            integration=integration,
+        return _notice(
+            fields,
+            account,
+            integration,
             reference=_one(fields, f"{resource}.custom_id"),
             transaction_id=limited(fields[f"{resource}.id"], "refund id"),
-            amount=amount,
-            currency=currency,
-            status=status,
+            money=money,
+            status=REFUND_EVENTS[kind] if done else Status.UNKNOWN,
             gateway_status=limited(f"{label}:{word}", "status"),
-            test=account.test,
-            raw=dict(fields),
-            receiver="",
         )
-    return Notification(
-        integration=integration,
+    return _notice(
+        fields,
+        account,
+        integration,
         reference="",
         transaction_id=limited(fields.get("event.id", ""), "event id"),
-        amount=None,
-        currency="",
+        money=(None, ""),
         status=Status.UNKNOWN,
         gateway_status=limited(kind, "event type"),
-        test=account.test,
-        raw=dict(fields),
-        receiver="",
     )
 
 
@@ -686,20 +695,17 @@ def _order_notification(
     if f"{unit}.payments.captures.0.id" in fields:
         return _capture(fields, f"{unit}.payments.captures.0", integration, account, refs)
     word = fields.get("order.status", "")
-    amount, currency = _money(fields, f"{unit}.amount")
-    return Notification(
-        integration=integration,
+    money = _money(fields, f"{unit}.amount")
+    return _notice(
+        fields,
+        account,
+        integration,
         reference=_one(fields, *refs),
         transaction_id=limited(fields.get("order.id", ""), "order id"),
-        amount=amount,
-        currency=currency,
+        money=money,
         status=ORDER_STATUS.get(word, Status.UNKNOWN),
         gateway_status=limited(f"order:{word}", "status"),
-        test=account.test,
-        raw=dict(fields),
-        receiver="",
     )
 
 
-def reply(fields: Mapping[str, str], account: Account) -> Reply:
-    return Reply(b"", status=200)
+reply = empty_reply

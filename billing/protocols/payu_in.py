@@ -45,23 +45,26 @@ Vectors in tests/test_payu_in.py come from ``printf '%s' ... | sha512sum``.
 """
 
 import hashlib
-import hmac
 from collections.abc import Mapping
 from decimal import Decimal
 
 from ..exceptions import InvalidData, MalformedNotification
-from ..money import exact_amount, format_amount, to_decimal
 from .base import (
     Account,
     Inbound,
     Notification,
     PaymentTerms,
-    Reply,
     Status,
     Verification,
+    empty_reply,
     limited,
+    marked_test,
     parse_amount,
     parse_utf8_or_latin1,
+    payable,
+    require,
+    same_digest,
+    verdict,
 )
 
 SPEC = "PayU India Hosted Checkout, _payment API (docs.payu.in Generate Hash, 2026)"
@@ -108,8 +111,7 @@ def form(fields: Mapping[str, object], account: Account) -> dict[str, str]:
         raise InvalidData(f"{', '.join(extra)} need PayU's api_version 19, not used here")
     if not final.get("txnid"):
         raise InvalidData("PayU needs a txnid (the shop's order reference)")
-    amount = exact_amount(to_decimal(final.get("amount", "")), CURRENCY)
-    final["amount"] = format_amount(amount, CURRENCY)
+    final["amount"] = payable(final.get("amount", ""), CURRENCY)
     final.setdefault("productinfo", f"Order {final['txnid']}")
     final.setdefault("firstname", "")
     final.setdefault("email", "")
@@ -126,24 +128,20 @@ def terms(form: Mapping[str, str], account: Account) -> PaymentTerms:
 
 
 def read(inbound: Inbound) -> dict[str, str]:
-    fields = parse_utf8_or_latin1(inbound.body)
-    missing = [name for name in REQUIRED if not fields.get(name)]
-    if missing:
-        raise MalformedNotification(f"not a PayU response: no {', '.join(missing)}")
+    fields = require(parse_utf8_or_latin1(inbound.body), REQUIRED, "a PayU response")
     additional_charges(fields)
     return fields
 
 
 def verify(fields: Mapping[str, str], inbound: Inbound, account: Account) -> Verification:
-    expected = response_hash(fields, account["SALT"]).encode("ascii")
+    expected = response_hash(fields, account["SALT"])
     received = fields.get("hash", "").strip().lower().encode("utf-8")
-    return Verification.VALID if hmac.compare_digest(expected, received) else Verification.INVALID
+    return verdict(same_digest(expected, received))
 
 
 def notification(fields: Mapping[str, str], account: Account, integration: str) -> Notification:
     status = limited(fields["status"], "status", 32)
-    marker = fields.get(MODE_FIELD, "")
-    test = marker == TEST_MARKER if marker in (TEST_MARKER, LIVE_MARKER) else account.test
+    test = marked_test(fields.get(MODE_FIELD, ""), (TEST_MARKER, LIVE_MARKER), account.test)
     return Notification(
         integration=integration,
         reference=limited(fields["txnid"], "txnid"),
@@ -158,5 +156,4 @@ def notification(fields: Mapping[str, str], account: Account, integration: str) 
     )
 
 
-def reply(fields: Mapping[str, str], account: Account) -> Reply:
-    return Reply()
+reply = empty_reply

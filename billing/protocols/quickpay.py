@@ -53,11 +53,15 @@ from .base import (
     Inbound,
     Notification,
     PaymentTerms,
-    Reply,
     Status,
     Verification,
+    empty_reply,
+    header,
     limited,
     parse_amount,
+    require,
+    same_digest,
+    verdict,
 )
 
 SPEC = "QuickPay v10 payment window form and callback (learn.quickpay.net Tech Talk, 2026)"
@@ -211,16 +215,7 @@ def read(inbound: Inbound) -> dict[str, str]:
         _flatten(data, "", fields)
     except RecursionError as exc:
         raise MalformedNotification("the callback nests too deeply") from exc
-    missing = [name for name in REQUIRED if not fields.get(name)]
-    if missing:
-        raise MalformedNotification(f"not a QuickPay payment: no {', '.join(missing)}")
-    return fields
-
-
-def header(headers: Mapping[str, str], name: str) -> str:
-    """A request header by name, in whatever case it was stored."""
-    wanted = name.lower()
-    return next((value for key, value in headers.items() if key.lower() == wanted), "")
+    return require(fields, REQUIRED, "a QuickPay payment")
 
 
 def body_checksum(body: bytes, private_key: str) -> str:
@@ -230,9 +225,7 @@ def body_checksum(body: bytes, private_key: str) -> str:
 def verify(fields: Mapping[str, str], inbound: Inbound, account: Account) -> Verification:
     received = header(inbound.headers, CHECKSUM_HEADER).strip().lower()
     expected = body_checksum(inbound.body, account["PRIVATE_KEY"])
-    if received and hmac.compare_digest(expected.encode(), received.encode("utf-8")):
-        return Verification.VALID
-    return Verification.INVALID
+    return verdict(bool(received) and same_digest(expected, received.encode("utf-8")))
 
 
 def last_operation(fields: Mapping[str, str]) -> dict[str, str]:
@@ -292,5 +285,4 @@ def notification(fields: Mapping[str, str], account: Account, integration: str) 
     )
 
 
-def reply(fields: Mapping[str, str], account: Account) -> Reply:
-    return Reply()
+reply = empty_reply

@@ -45,13 +45,11 @@ Vectors in tests/test_robokassa.py come from ``printf '%s' ... | md5sum``.
 """
 
 import hashlib
-import hmac
 import re
 from collections.abc import Mapping
 from decimal import Decimal
 
 from ..exceptions import InvalidData, MalformedNotification
-from ..money import exact_amount, format_amount, to_decimal
 from .base import (
     Account,
     Inbound,
@@ -61,8 +59,13 @@ from .base import (
     Status,
     Verification,
     limited,
+    marked_test,
     parse_amount,
     parse_form_body,
+    payable,
+    require,
+    same_digest,
+    verdict,
 )
 
 SPEC = "Robokassa payment interface and ResultURL (docs.robokassa.ru, 2026)"
@@ -112,8 +115,7 @@ def form(fields: Mapping[str, object], account: Account) -> dict[str, str]:
         raise InvalidData("OutSumCurrency is not used: Robokassa is asked in roubles (RUB)")
     if not final.get("InvId"):
         raise InvalidData("Robokassa needs an InvId (the shop's order reference)")
-    amount = exact_amount(to_decimal(final.get("OutSum", "")), CURRENCY)
-    final["OutSum"] = format_amount(amount, CURRENCY)
+    final["OutSum"] = payable(final.get("OutSum", ""), CURRENCY)
     if final.get("Description"):
         final["Description"] = final["Description"][:100]  # Robokassa's limit
     for url in ("SuccessUrl2", "FailUrl2"):
@@ -138,19 +140,16 @@ def terms(form: Mapping[str, str], account: Account) -> PaymentTerms:
 def read(inbound: Inbound) -> dict[str, str]:
     """The ResultURL's parameters (a POST body, or the query string of a GET); UTF-8."""
     data = inbound.query.encode("utf-8") if inbound.method == "GET" else inbound.body
-    fields = parse_form_body(data, "utf-8")
-    missing = [name for name in REQUIRED if not fields.get(name)]
-    if missing:
-        raise MalformedNotification(f"not a Robokassa ResultURL: no {', '.join(missing)}")
+    fields = require(parse_form_body(data, "utf-8"), REQUIRED, "a Robokassa ResultURL")
     if not _INV_ID.fullmatch(fields["InvId"]):
         raise MalformedNotification("InvId is not printable ASCII")
     return fields
 
 
 def verify(fields: Mapping[str, str], inbound: Inbound, account: Account) -> Verification:
-    expected = result_signature(fields, account["PASSWORD2"]).encode("ascii")
+    expected = result_signature(fields, account["PASSWORD2"])
     received = fields.get("SignatureValue", "").strip().lower().encode("utf-8")
-    return Verification.VALID if hmac.compare_digest(expected, received) else Verification.INVALID
+    return verdict(same_digest(expected, received))
 
 
 def _amount(text: str) -> Decimal | None:
@@ -161,8 +160,7 @@ def _amount(text: str) -> Decimal | None:
 
 
 def notification(fields: Mapping[str, str], account: Account, integration: str) -> Notification:
-    marker = fields.get(MODE_FIELD, "")
-    test = marker == TEST_MARKER if marker in (TEST_MARKER, LIVE_MARKER) else account.test
+    test = marked_test(fields.get(MODE_FIELD, ""), (TEST_MARKER, LIVE_MARKER), account.test)
     reference = limited(fields["InvId"], "InvId")
     return Notification(
         integration=integration,

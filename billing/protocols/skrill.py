@@ -29,23 +29,27 @@ checked 2026-12.
 """
 
 import hashlib
-import hmac
 from collections.abc import Mapping
 from decimal import Decimal
 
-from ..exceptions import InvalidData, MalformedNotification
-from ..money import currency_code, exact_amount, format_amount, to_decimal
+from ..exceptions import InvalidData
+from ..money import currency_code
 from .base import (
     Account,
     Inbound,
     Notification,
     PaymentTerms,
-    Reply,
     Status,
     Verification,
+    empty_reply,
     limited,
     parse_amount,
     parse_utf8_or_latin1,
+    payable,
+    refuse_floats,
+    require,
+    same_digest,
+    verdict,
 )
 
 SPEC = "Skrill Quick Checkout Integration Guide 8.x (docs.paysafe.com, checked 2026-12)"
@@ -74,18 +78,16 @@ def md5sig(fields: Mapping[str, str], secret_word: str) -> str:
 
 
 def form(fields: Mapping[str, object], account: Account) -> dict[str, str]:
-    floats = sorted(k for k, v in fields.items() if isinstance(v, float))
-    if floats:
-        raise InvalidData(f"{', '.join(floats)}: amounts are Decimal or str, never float")
+    refuse_floats(fields, "amounts are Decimal or str, never float")
     final = {k: str(v) for k, v in fields.items() if v is not None}
     if not final.get("transaction_id"):
         raise InvalidData("Skrill needs transaction_id (the shop's order reference)")
     if len(final["transaction_id"]) > 100:
         raise InvalidData("Skrill's transaction_id has at most 100 characters")
     currency = currency_code(final.get("currency", ""))
-    amount = exact_amount(to_decimal(final.get("amount", "")), currency)
+    amount = payable(final.get("amount", ""), currency)
     final.update(pay_to_email=account["PAY_TO_EMAIL"], currency=currency)
-    final["amount"] = format_amount(amount, currency)
+    final["amount"] = amount
     if final.get("detail1_text"):
         final.setdefault("detail1_description", "Order")
     return final
@@ -97,18 +99,13 @@ def terms(form: Mapping[str, str], account: Account) -> PaymentTerms:
 
 
 def read(inbound: Inbound) -> dict[str, str]:
-    fields = parse_utf8_or_latin1(inbound.body)
-    missing = [name for name in STATUS_FIELDS if not fields.get(name)]
-    if missing:
-        raise MalformedNotification(f"not a Skrill status response: no {', '.join(missing)}")
-    return fields
+    return require(parse_utf8_or_latin1(inbound.body), STATUS_FIELDS, "a Skrill status response")
 
 
 def verify(fields: Mapping[str, str], inbound: Inbound, account: Account) -> Verification:
     expected = md5sig(fields, account["SECRET_WORD"])
     received = fields.get("md5sig", "").strip().upper()
-    valid = hmac.compare_digest(expected.encode(), received.encode("utf-8", "replace"))
-    return Verification.VALID if valid else Verification.INVALID
+    return verdict(same_digest(expected, received.encode("utf-8", "replace")))
 
 
 def notification(fields: Mapping[str, str], account: Account, integration: str) -> Notification:
@@ -127,5 +124,4 @@ def notification(fields: Mapping[str, str], account: Account, integration: str) 
     )
 
 
-def reply(fields: Mapping[str, str], account: Account) -> Reply:
-    return Reply()
+reply = empty_reply

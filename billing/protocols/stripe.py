@@ -31,17 +31,17 @@ Plain Python: no Django; the HTTP client comes in with the account.
 
 import hashlib
 import hmac
-import json
 import re
 import time
 from collections.abc import Mapping
 from decimal import Decimal
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import httpx
 
-from ..exceptions import BillingError, InvalidData, MalformedNotification, VerificationUnavailable
+from ..exceptions import InvalidData, MalformedNotification, VerificationUnavailable
 from ..money import currency_code, exact_amount
+from . import http_api
 from .base import (
     Account,
     Inbound,
@@ -50,8 +50,13 @@ from .base import (
     Reply,
     Status,
     Verification,
+    agreed,
     flat_fields,
+    from_minor_units,
+    header,
     limited,
+    to_minor_units,
+    verdict,
 )
 
 SPEC = "Stripe API v1: Checkout Sessions and webhook signatures (docs.stripe.com, 2026-12)"
@@ -60,7 +65,7 @@ SESSIONS_PATH = "/v1/checkout/sessions"
 SIGNATURE_HEADER = "Stripe-Signature"
 # A Checkout Session billing fetched itself: the notification log's kind and method for it.
 FETCH_KIND = "fetch"
-FETCH_METHOD = "FETCH"
+FETCH_METHOD = http_api.FETCH_METHOD
 SESSION_OBJECT = "checkout.session"
 _SESSION_ID = re.compile(r"cs_[A-Za-z0-9_]{1,252}")
 TOLERANCE_SECONDS = 300
@@ -85,18 +90,16 @@ SESSION_EVENTS = {
 }
 
 
-class StripeApiError(BillingError):
+class StripeApiError(http_api.GatewayApiError):
     """The API did not create the session. The message is safe to log: it names the
     failure (timeout, HTTP status, Stripe's error type and code), never a key."""
 
-    def __init__(self, message: str, *, retryable: bool) -> None:
-        super().__init__(redact(message))
-        self.retryable = retryable
+    secret_like = _SECRET_LIKE
 
 
 def redact(text: str) -> str:
     """Anything that looks like a Stripe key or webhook secret, cut to its prefix."""
-    return _SECRET_LIKE.sub(lambda m: f"{m.group(1)}_[redacted]", text)
+    return http_api.redact_secrets(text, _SECRET_LIKE)
 
 
 # -- money --------------------------------------------------------------------------------
@@ -110,16 +113,12 @@ def exponent(currency: str) -> int:
 
 
 def to_minor(amount: Decimal, currency: str) -> int:
-    minor = amount.scaleb(exponent(currency))
-    if minor != minor.to_integral_value():
-        raise InvalidData(f"Stripe cannot charge {amount} {currency}: not a whole minor unit")
-    return int(minor)
+    refusal = f"Stripe cannot charge {amount} {currency}: not a whole minor unit"
+    return to_minor_units(amount, exponent(currency), refusal)
 
 
 def from_minor(value: str, currency: str, field: str) -> Decimal:
-    if not value.isascii() or not value.isdigit() or len(value) > 15:
-        raise MalformedNotification(f"{field} is not an amount in minor units")
-    return Decimal(int(value)).scaleb(-exponent(currency))
+    return from_minor_units(value, exponent(currency), field)
 
 
 # -- the session ----------------------------------------------------------------------------
@@ -183,50 +182,43 @@ def create_session(
     is not retried here (the customer's retry, with the same key, is). Raises
     StripeApiError.
     """
-    if account.client is None:
+    client = account.client
+    if client is None:
         raise StripeApiError("no HTTP client", retryable=False)
-    url = account.endpoint("API_URL").rstrip("/") + SESSIONS_PATH
+    url = http_api.endpoint_url(account, SESSIONS_PATH)
     headers = {
         "Authorization": f"Bearer {account['SECRET_KEY']}",
         "Idempotency-Key": idempotency_key,
         "Content-Type": "application/x-www-form-urlencoded",
     }
     body = urlencode(list(params.items())).encode("ascii")
-    for attempt in (1, 2):
-        try:
-            response = account.client.post(url, content=body, headers=headers)
-        except httpx.TimeoutException as exc:
-            retry = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
-            error = StripeApiError(f"Stripe timed out ({type(exc).__name__})", retryable=True)
-            if retry and attempt == 1:
-                continue
-            raise error from None
-        except httpx.HTTPError as exc:
-            if attempt == 1:
-                continue
-            raise StripeApiError(
-                f"Stripe could not be reached ({type(exc).__name__})", retryable=True
-            ) from None
-        if response.status_code == 200:
-            return _session(response, params)
-        retryable = response.status_code in (409, 429) or response.status_code >= 500
-        if response.headers.get("Stripe-Should-Retry") == "false":
-            retryable = False
-        elif response.headers.get("Stripe-Should-Retry") == "true":
-            retryable = True
-        if retryable and attempt == 1:
-            continue
-        raise StripeApiError(_describe(response), retryable=retryable)
-    raise AssertionError("unreachable")  # pragma: no cover
+
+    def retryable(response: httpx.Response) -> bool:
+        return _retryable(response) or response.headers.get("Stripe-Should-Retry") == "true"
+
+    response = http_api.send_twice(
+        lambda: client.post(url, content=body, headers=headers),
+        retry_error=http_api.not_read_timeout,
+        error=lambda exc: StripeApiError(http_api.failure_text("Stripe", exc), retryable=True),
+        retry_answer=lambda response: response.status_code != 200 and retryable(response),
+    )
+    if response.status_code == 200:
+        return _session(response, params)
+    raise StripeApiError(_describe(response), retryable=retryable(response))
+
+
+def _retryable(response: httpx.Response) -> bool:
+    """409, 429 or 5xx, unless Stripe says ``Stripe-Should-Retry: false``."""
+    code = response.status_code
+    should = response.headers.get("Stripe-Should-Retry")
+    return (code in (409, 429) or code >= 500) and should != "false"
 
 
 def _describe(response: httpx.Response) -> str:
     text = f"Stripe answered HTTP {response.status_code}"
-    try:
-        error = response.json().get("error") or {}
-    except (ValueError, AttributeError):
-        return text
-    if not isinstance(error, dict):
+    data = http_api.answer_or_none(response)
+    error = {} if data is None else data.get("error") or {}
+    if data is None or not isinstance(error, dict):
         return text
     parts = [str(error[k]) for k in ("type", "code") if error.get(k)]
     message = str(error.get("message") or "")[:200]
@@ -234,16 +226,16 @@ def _describe(response: httpx.Response) -> str:
 
 
 def _session(response: httpx.Response, params: Mapping[str, str]) -> dict[str, str]:
-    try:
-        data = response.json()
-    except ValueError:
-        raise StripeApiError("Stripe answered 200 without JSON", retryable=True) from None
-    if not isinstance(data, dict):
-        raise StripeApiError("Stripe answered 200 with JSON that is no object", retryable=True)
+    data = http_api.answer_object(
+        response,
+        no_json="Stripe answered 200 without JSON",
+        no_object="Stripe answered 200 with JSON that is no object",
+        error=lambda message: StripeApiError(message, retryable=True),
+    )
     session_id, url = data.get("id"), data.get("url")
     if not isinstance(session_id, str) or not session_id or len(session_id) > 255:
         raise StripeApiError("Stripe's answer has no session id", retryable=True)
-    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+    if not http_api.is_web_url(url):
         raise StripeApiError("Stripe's answer has no http(s) url", retryable=True)
     # The session must be for what was asked, whatever answered.
     asked = int(params["line_items[0][price_data][unit_amount]"]) * int(
@@ -275,36 +267,27 @@ def fetch_session(session_id: str, account: Account) -> bytes:
     """
     if not _SESSION_ID.fullmatch(session_id):
         raise InvalidData("not a Checkout Session id (cs_...)")
-    if account.client is None:
+    client = account.client
+    if client is None:
         raise VerificationUnavailable("no HTTP client to ask Stripe with")
-    url = f"{account.endpoint('API_URL').rstrip('/')}{SESSIONS_PATH}/{session_id}"
+    url = http_api.endpoint_url(account, f"{SESSIONS_PATH}/{session_id}")
     headers = {"Authorization": f"Bearer {account['SECRET_KEY']}"}
-    for attempt in (1, 2):
-        try:
-            response = account.client.get(url, headers=headers)
-        except httpx.HTTPError as exc:
-            if attempt == 1:
-                continue
-            raise VerificationUnavailable(
-                f"Stripe could not be reached ({type(exc).__name__})"
-            ) from None
-        if response.status_code == 200:
-            return _fetched(response, session_id)
-        retryable = response.status_code in (409, 429) or response.status_code >= 500
-        if response.headers.get("Stripe-Should-Retry") == "false":
-            retryable = False
-        if retryable and attempt == 1:
-            continue
-        raise VerificationUnavailable(redact(_describe(response)))
-    raise AssertionError("unreachable")  # pragma: no cover
+    response = http_api.send_twice(
+        lambda: client.get(url, headers=headers),
+        retry_error=http_api.any_failure,
+        error=lambda exc: VerificationUnavailable(
+            f"Stripe could not be reached ({type(exc).__name__})"
+        ),
+        retry_answer=lambda response: response.status_code != 200 and _retryable(response),
+    )
+    if response.status_code == 200:
+        return _fetched(response, session_id)
+    raise VerificationUnavailable(redact(_describe(response)))
 
 
 def _fetched(response: httpx.Response, session_id: str) -> bytes:
     body = response.content
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise VerificationUnavailable("Stripe answered 200 without JSON") from None
+    data = http_api.load_json(body, "Stripe answered 200 without JSON", VerificationUnavailable)
     if not isinstance(data, dict) or data.get("object") != SESSION_OBJECT:
         raise VerificationUnavailable("Stripe answered 200 with no Checkout Session")
     if data.get("id") != session_id:
@@ -314,14 +297,10 @@ def _fetched(response: httpx.Response, session_id: str) -> bytes:
 
 def read_session(body: bytes) -> dict[str, str]:
     """A fetched Checkout Session, flattened to dotted names (``metadata.reference``)."""
-    try:
-        session = json.loads(bytes(body).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise MalformedNotification("not a Checkout Session: the body is not JSON") from None
+    session = http_api.load_json(body, "not a Checkout Session: the body is not JSON")
     if not isinstance(session, dict) or session.get("object") != SESSION_OBJECT:
         raise MalformedNotification("not a Checkout Session")
-    fields: dict[str, str] = {}
-    fields.update(flat_fields(session, "", max_depth=12))
+    fields = flat_fields(session, "", max_depth=12)
     if not fields.get("id"):
         raise MalformedNotification("not a Checkout Session: no id")
     return fields
@@ -365,14 +344,10 @@ def read(inbound: Inbound) -> dict[str, str]:
     session billing fetched (kind ``"fetch"``), the session's."""
     if inbound.kind == FETCH_KIND:
         return read_session(inbound.body)
-    try:
-        event = json.loads(bytes(inbound.body).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise MalformedNotification("not a Stripe event: the body is not JSON") from None
+    event = http_api.load_json(inbound.body, "not a Stripe event: the body is not JSON")
     if not isinstance(event, dict) or event.get("object") != "event":
         raise MalformedNotification("not a Stripe event")
-    fields: dict[str, str] = {}
-    fields.update(flat_fields(event, "", max_depth=12))
+    fields = flat_fields(event, "", max_depth=12)
     for name in ("id", "type", "data.object.id"):
         if not fields.get(name):
             raise MalformedNotification(f"not a Stripe event: no {name}")
@@ -393,11 +368,6 @@ def check_webhook_secret(value: object) -> None:
     if isinstance(value, list | tuple) and value and all(isinstance(v, str) and v for v in value):
         return
     raise InvalidData("must be the endpoint's signing secret (whsec_...), or a list of them")
-
-
-def _header(headers: Mapping[str, str], name: str) -> str:
-    lower = name.lower()
-    return next((str(v) for k, v in headers.items() if k.lower() == lower), "")
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -440,23 +410,19 @@ def verify(fields: Mapping[str, str], inbound: Inbound, account: Account) -> Ver
         # Stripe's answer to billing's own GET, over TLS, with the secret key: only
         # process_fetched stores this kind (the views store what is posted as "notify").
         fetched = inbound.method == FETCH_METHOD and fields.get("object") == SESSION_OBJECT
-        return Verification.VALID if fetched else Verification.INVALID
+        return verdict(fetched)
     if fields.get("object") != "event":
         return Verification.INVALID
     # Judged by when billing received it (Inbound.received_at), not when it is verified.
     now = inbound.received_at if inbound.received_at is not None else time.time()
-    header = _header(inbound.headers, SIGNATURE_HEADER)
+    signed = header(inbound.headers, SIGNATURE_HEADER)
     body = bytes(inbound.body)
-    ok = verify_signature(body, header, webhook_secrets(account), now=now)
-    return Verification.VALID if ok else Verification.INVALID
+    return verdict(verify_signature(body, signed, webhook_secrets(account), now=now))
 
 
 def _reference(fields: Mapping[str, str], *names: str) -> str:
     """The reference billing put in the object, under each name it used: they agree."""
-    found = {fields[name] for name in names if fields.get(name)}
-    if len(found) > 1:
-        raise MalformedNotification("the event's references disagree")
-    return limited(found.pop() if found else "", "reference")
+    return agreed(fields, names, "the event's references disagree")
 
 
 def notification(fields: Mapping[str, str], account: Account, integration: str) -> Notification:

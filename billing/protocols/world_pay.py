@@ -42,12 +42,14 @@ from .base import (
     Inbound,
     Notification,
     PaymentTerms,
-    Reply,
     Status,
     Verification,
+    empty_reply,
     limited,
     parse_amount,
     parse_utf8_or_latin1,
+    refuse_floats,
+    verdict,
 )
 
 SPEC = "Worldpay Business Gateway HTML Redirect Guide V5.2, Payment Response Guide V4.3"
@@ -108,9 +110,7 @@ def build_fields(
     test: bool,
 ) -> dict[str, str]:
     """The final order form: the shop's fields, the installation, test mode and signature."""
-    floats = sorted(k for k, v in fields.items() if isinstance(v, float))
-    if floats:
-        raise InvalidData(f"{', '.join(floats)}: money is Decimal or str, never float")
+    refuse_floats(fields, "money is Decimal or str, never float")
     final = {k: str(v) for k, v in fields.items() if v is not None}
     for required in ("cartId", "amount", "currency"):
         if not final.get(required):
@@ -302,12 +302,11 @@ def verify(fields: Mapping[str, str], inbound: Inbound, account: Account) -> Ver
     keys = [redaction_key(key) for key in account.shop_keys]
     stored = fields.get(PASSWORD_FIELD, "")
     valid = password_matches(stored, account["CALLBACK_PASSWORD"], keys)
-    return Verification.VALID if valid else Verification.INVALID
+    return verdict(valid)
 
 
 def notification(fields: Mapping[str, str], account: Account, integration: str) -> Notification:
     return to_notification(fields, integration=integration)
 
 
-def reply(fields: Mapping[str, str], account: Account) -> Reply:
-    return Reply()  # the integration shows the shopper a page back to the shop
+reply = empty_reply  # the integration shows the shopper a page back to the shop
