@@ -46,13 +46,11 @@ from .base import (
     Order,
     StandIn,
     Variation,
-    change_amount,
     first_values,
     gateway_view,
     random_digits,
     shop_settings,
 )
-from .kit import order_from
 
 SETTINGS_KEY = "authorize_net_dpm"
 FINGERPRINT_WINDOW = 15 * 60  # seconds either side of Authorize.Net's clock
@@ -148,6 +146,9 @@ class AuthorizeNetDpmStandIn(StandIn):
     signature_field = "x_SHA2_Hash"
     shows_reply = True
     accent = "#1b3a6b"
+    amount_fields = ("x_amount",)  # changed on the wire, keeping x_SHA2_Hash
+    # No return field: with a relay response the shop's answer takes the customer back.
+    cancel_field = "x_cancel_url"  # the hosted form's cancel link, if the shop gave one
 
     def urlpatterns(self) -> list[URLPattern]:
         return [path("gateway/transact.dll", transact, name="transact")]
@@ -247,7 +248,7 @@ class AuthorizeNetDpmStandIn(StandIn):
                 "posted at once. The sandbox does not keep card data and asks you instead."
             )
         total = Decimal(amount)
-        return order_from(  # no return URL: the relay reply takes the customer back
+        return self.order(
             fields,
             merchant=str(configured["LOGIN_ID"]),
             reference=reference,
@@ -256,7 +257,6 @@ class AuthorizeNetDpmStandIn(StandIn):
             description="x_description",
             untitled="Invoice",
             notify_url=relay_url if relay else "",
-            cancel="x_cancel_url",
             notes=notes,
         )
 
@@ -292,7 +292,6 @@ class AuthorizeNetDpmStandIn(StandIn):
         It names neither the account nor a currency (the account's is implied): ``vary``
         names another account (which signs with its own key), or live mode (else it is a
         test request, whatever the form asked)."""
-        amount, transaction_id = vary.amount, vary.transaction_id
         if vary.currency:
             raise NotImplementedError("a relay response names no currency")
         configured = account()
@@ -301,8 +300,8 @@ class AuthorizeNetDpmStandIn(StandIn):
         reason, text = RESULTS.get(code, ("1", ""))
         test = vary.test
         approved = code in ("1", "4")
-        charged = order.total if amount is None else amount
-        trans_id = transaction_id or ("0" if test else random_digits(11))
+        charged = vary.charged(order.total)
+        trans_id = vary.transaction_id or ("0" if test else random_digits(11))
         values: dict[str, str] = {
             "x_response_code": code,
             "x_response_reason_code": reason,
@@ -344,20 +343,6 @@ class AuthorizeNetDpmStandIn(StandIn):
             status=code,
             headers={"User-Agent": "Authorize.Net relay response (billing sandbox)"},
         )
-
-    def tamper(self, message: Message) -> Message:
-        """Change x_amount in the bytes on the wire, keeping x_SHA2_Hash."""
-        return change_amount(message, b"x_amount")
-
-    # -- sending the customer back ----------------------------------------------------------
-
-    def return_url(self, fields: Mapping[str, str], message: Message | None) -> str:
-        """None: with a relay response the shop's answer takes the customer back."""
-        return ""
-
-    def cancel_url(self, fields: Mapping[str, str]) -> str:
-        """The hosted form's cancel link, if the shop gave one (``x_cancel_url``)."""
-        return fields.get("x_cancel_url", "")
 
 
 @gateway_view

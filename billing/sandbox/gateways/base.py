@@ -1,16 +1,20 @@
 """What every gateway stand-in provides, so the hosted page, delivery and the CLI are shared.
 
 A stand-in module (``gateways/<slug>.py``) defines a ``StandIn`` subclass and a module
-level ``stand_in`` instance. It must not import ``billing.protocols`` or
-``billing.integrations``: it is the other side of the wire, written from the gateway's
-documentation, and is only useful as a test if it can disagree with the shop's code.
+level ``stand_in`` instance. What differs between gateways only by name is declared (the
+account's keys, the amount fields ``tamper`` changes, the return and cancel fields) and
+read by one default each; a gateway that truly differs overrides it. A stand-in must not
+import ``billing.protocols`` or ``billing.integrations``: it is the other side of the
+wire, written from the gateway's documentation, and is only useful as a test if it can
+disagree with the shop's code.
+
 Nothing here touches the database, so the ``billing`` command can build notifications
 without Django settings. The helpers at the end are what several gateways do alike
 (never a gateway's signature: each stand-in computes its own from the documentation).
 """
 
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import wraps
@@ -75,6 +79,10 @@ class Variation:
     currency: str | None = None
     receiver: str | None = None
     test: bool = True
+
+    def charged(self, asked: Decimal) -> Decimal:
+        """What the gateway reports charged: ``amount`` if given, else what was ``asked``."""
+        return asked if self.amount is None else self.amount
 
 
 AS_ASKED = Variation()
@@ -146,6 +154,17 @@ class StandIn:
     checkout_paths: ClassVar[Mapping[str, str]] = {}
     # The notification field that carries the gateway's signature (forge changes it).
     signature_field: ClassVar[str] = ""
+    # The settings keys of the account the sandbox plays (read by ``account``).
+    account_keys: ClassVar[tuple[str, ...]] = ()
+    # The notification fields carrying what was charged, which ``tamper`` changes on the
+    # wire to the low of ``tamper_amounts`` (the high where it was the low).
+    amount_fields: ClassVar[tuple[str, ...]] = ()
+    tamper_amounts: ClassVar[tuple[str, str]] = ("0.01", "1.00")
+    # The form fields naming where the customer goes back after paying or being
+    # declined, and after cancelling ("": the gateway has none). ``return_url``,
+    # ``cancel_url`` and the Order that ``order`` makes read them.
+    return_field: ClassVar[str] = ""
+    cancel_field: ClassVar[str] = ""
 
     def urlpatterns(self) -> list[URLPattern]:
         """The gateway's entry points besides ``checkout_paths`` (a postback, ...)."""
@@ -162,9 +181,46 @@ class StandIn:
                 return replace(message, body=b"&".join(pairs))
         raise NotImplementedError(f"the {self.slug} stand-in names no signature field to forge")
 
+    def account(self) -> dict[str, str]:
+        """The ``account_keys`` of the account the sandbox plays ("" for one unset)."""
+        if not self.account_keys:
+            raise NotImplementedError(f"the {self.slug} stand-in declares no account_keys")
+        return played_account(self.slug, *self.account_keys)
+
     def check_form(self, fields: Mapping[str, str]) -> Order:
         """Validate the customer's form as the gateway would; raise FormRejected."""
         raise NotImplementedError
+
+    def order(
+        self,
+        fields: Mapping[str, str],
+        *,
+        merchant: str,
+        reference: str,
+        currency: str,
+        total: Decimal,
+        description: str = "",
+        untitled: str = "Order",
+        notify: str = "",
+        notify_url: str | None = None,
+        notes: Iterable[str] = (),
+    ) -> Order:
+        """The order a checked form asks for, one item of ``total``, going back to the
+        declared ``return_field`` and ``cancel_field``. ``description`` and ``notify`` are
+        the gateway's names of the fields holding the item's name (else "``untitled``
+        ``reference``") and the notification URL (``notify_url`` instead, for one set
+        outside the form); a field the form lacks (or that is not named) is ""."""
+        return Order(
+            merchant=merchant,
+            reference=reference,
+            currency=currency,
+            total=total,
+            items=(Item(field_value(fields, description) or f"{untitled} {reference}", 1, total),),
+            notify_url=field_value(fields, notify) if notify_url is None else notify_url,
+            return_url=field_value(fields, self.return_field),
+            cancel_url=field_value(fields, self.cancel_field),
+            notes=tuple(notes),
+        )
 
     def form_for(
         self, *, reference: str, amount: Decimal, currency: str, receiver: str
@@ -181,8 +237,13 @@ class StandIn:
         raise NotImplementedError
 
     def tamper(self, message: Message) -> Message:
-        """The message with its amount changed after the gateway produced it."""
-        raise NotImplementedError
+        """The message with its amount changed after the gateway produced it: by default
+        the ``amount_fields`` in the bytes on the wire, every other byte as sent."""
+        if not self.amount_fields:
+            raise NotImplementedError(f"the {self.slug} stand-in names no amount field")
+        names = [name.encode() for name in self.amount_fields]
+        low, high = (amount.encode() for amount in self.tamper_amounts)
+        return change_amount(message, *names, low=low, high=high)
 
     # The gateway's signature carries the time it was made (Stripe's t=): the page then
     # offers to send a stale one (see ``stale``).
@@ -193,11 +254,13 @@ class StandIn:
         raise NotImplementedError(f"the {self.slug} stand-in signs no time")
 
     def return_url(self, fields: Mapping[str, str], message: Message | None) -> str:
-        """Where the customer goes after paying or being declined ("" if nowhere)."""
-        raise NotImplementedError
+        """Where the customer goes after paying or being declined ("" if nowhere): by
+        default the form's ``return_field``."""
+        return field_value(fields, self.return_field)
 
     def cancel_url(self, fields: Mapping[str, str]) -> str:
-        raise NotImplementedError
+        """Where the customer goes after cancelling: by default the form's ``cancel_field``."""
+        return field_value(fields, self.cancel_field)
 
 
 # -- what several gateways do alike ------------------------------------------------------------
@@ -239,6 +302,17 @@ def shop_settings(key: str) -> Mapping[str, Any] | None:
             status=404,
         )
     return configured
+
+
+def played_account(slug: str, *keys: str) -> dict[str, str]:
+    """The values of ``keys`` in the account the sandbox plays for ``slug`` ("" if unset)."""
+    configured = shop_settings(slug) or {}
+    return {key: str(configured.get(key) or "") for key in keys}
+
+
+def field_value(fields: Mapping[str, str], name: str) -> str:
+    """The form's value of the field ``name`` ("" if absent, or if no field is named)."""
+    return fields.get(name, "") if name else ""
 
 
 def random_digits(length: int) -> str:

@@ -15,10 +15,9 @@ from .base import (
     Order,
     StandIn,
     Variation,
-    change_amount,
     random_digits,
 )
-from .kit import Problems, form_message, major, order_from, played_account
+from .kit import Problems, form_message, major
 
 
 def signature(fields: Mapping[str, str], secret: str) -> str:
@@ -36,9 +35,10 @@ class DummyStandIn(StandIn):
     verified_by = "signature"
     receiver_setting = "MERCHANT_ID"
     statuses = {APPROVED: "paid", DECLINED: "failed", CANCELLED: "cancelled"}
-
-    def account(self) -> dict[str, str]:
-        return played_account(self.slug, "MERCHANT_ID", "SECRET")
+    account_keys = ("MERCHANT_ID", "SECRET")
+    amount_fields = ("amount",)
+    return_field = "return_url"
+    cancel_field = "cancel_url"
 
     def check_form(self, fields: Mapping[str, str]) -> Order:
         account, problems = self.account(), Problems(fields)
@@ -48,15 +48,13 @@ class DummyStandIn(StandIn):
         total = problems.amount("amount", currency)
         problems.http_urls("notify_url", "return_url", "cancel_url")
         problems.raise_if_any("The dummy gateway refuses this form")
-        return order_from(
+        return self.order(
             fields,
             merchant=account["MERCHANT_ID"],
             reference=fields.get("reference", ""),
             currency=currency,
             total=total,
             notify="notify_url",
-            back="return_url",
-            cancel="cancel_url",
         )
 
     def form_for(
@@ -71,29 +69,19 @@ class DummyStandIn(StandIn):
     def notification(
         self, fields: Mapping[str, str], *, status: str, vary: Variation = AS_ASKED
     ) -> Message:
-        amount, transaction_id = vary.amount, vary.transaction_id
         order = self.check_form(fields)
         currency = vary.currency or order.currency
         sent = {
             "merchant": vary.receiver or order.merchant,
             "reference": order.reference,
-            "transaction": transaction_id or random_digits(12),
-            "amount": major(order.total if amount is None else amount, currency),
+            "transaction": vary.transaction_id or random_digits(12),
+            "amount": major(vary.charged(order.total), currency),
             "currency": currency,
             "status": self.statuses[status],
             "test": "1" if vary.test else "0",
         }
         sent["signature"] = signature(sent, self.account()["SECRET"])
         return form_message(sent, transaction_id=sent["transaction"], status=sent["status"])
-
-    def tamper(self, message: Message) -> Message:
-        return change_amount(message, b"amount")
-
-    def return_url(self, fields: Mapping[str, str], message: Message | None) -> str:
-        return fields.get("return_url", "")
-
-    def cancel_url(self, fields: Mapping[str, str]) -> str:
-        return fields.get("cancel_url", "")
 
 
 stand_in = DummyStandIn()

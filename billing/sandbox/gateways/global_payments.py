@@ -40,13 +40,13 @@ from .base import (
     Order,
     StandIn,
     Variation,
-    change_amount,
     exponent,
     first_values,
     gateway_view,
+    played_account,
     random_digits,
 )
-from .kit import Problems, form_message, minor, order_from, played_account
+from .kit import Problems, form_message, minor
 
 SETTINGS_KEY = "global_payments"
 HASHES = {"SHA256HASH": "sha256", "SHA1HASH": "sha1"}  # the stronger one wins if both
@@ -113,6 +113,11 @@ class GlobalPaymentsStandIn(StandIn):
         "but AMOUNT no longer matches the amount the hashed ORDER_ID carries: the shop "
         "must reject it."
     )
+    # AMOUNT (in minor units) is changed on the wire: the response hash does not cover it.
+    amount_fields = ("AMOUNT",)
+    tamper_amounts = ("1", "100")
+    # No return or cancel field: the HPP only shows the response page, and leaving it is
+    # the browser's Back button, not a link the HPP knows.
 
     def urlpatterns(self) -> list[URLPattern]:
         return [path("pay", pay, name="pay")]
@@ -185,7 +190,7 @@ class GlobalPaymentsStandIn(StandIn):
                 "No MERCHANT_RESPONSE_URL: Global Payments would use the one set on the "
                 "account; the sandbox sends no response."
             )
-        return order_from(
+        return self.order(
             fields,
             merchant=merchant_id,
             reference=order_id,
@@ -240,7 +245,6 @@ class GlobalPaymentsStandIn(StandIn):
         """The response; ``vary`` names another merchant, or the production system (whose
         MESSAGE lacks "[ test system ]"). It names no currency: another one is the response
         to another request."""
-        amount, transaction_id = vary.amount, vary.transaction_id
         if vary.currency:
             raise NotImplementedError("the HPP's response names no currency")
         order = self.check_form(fields)
@@ -253,7 +257,7 @@ class GlobalPaymentsStandIn(StandIn):
                 "The HPP sends no such response",
                 [f"{status!r}: the sandbox answers 00 (authorised) or 101 (declined)."],
             )
-        charged = order.total if amount is None else amount
+        charged = vary.charged(order.total)
         response = {
             "TIMESTAMP": fields["TIMESTAMP"],
             "MERCHANT_ID": vary.receiver or account["MERCHANT_ID"],
@@ -262,7 +266,7 @@ class GlobalPaymentsStandIn(StandIn):
             "RESULT": result,
             "AUTHCODE": f"{secrets.randbelow(10**6):06d}" if result == "00" else "",
             "MESSAGE": (TEST_SYSTEM if vary.test else "") + MESSAGES[result],
-            "PASREF": transaction_id or random_digits(17),
+            "PASREF": vary.transaction_id or random_digits(17),
             "AVSPOSTCODERESULT": "M",
             "AVSADDRESSRESULT": "M",
             "CVNRESULT": "M",
@@ -290,20 +294,6 @@ class GlobalPaymentsStandIn(StandIn):
             if name.decode() in HASHES:
                 pairs[i] = name + b"=" + (b"1" if value[:1] == b"0" else b"0") * len(value)
         return replace(message, body=b"&".join(pairs))
-
-    def tamper(self, message: Message) -> Message:
-        """Change AMOUNT on the wire: the response hash does not cover it."""
-        return change_amount(message, b"AMOUNT", low=b"1", high=b"100")
-
-    # -- the customer -------------------------------------------------------------------
-
-    def return_url(self, fields: Mapping[str, str], message: Message | None) -> str:
-        """None: the HPP only shows the response page; it has no return URL of its own."""
-        return ""
-
-    def cancel_url(self, fields: Mapping[str, str]) -> str:
-        """None: leaving the HPP is the browser's Back button, not a link the HPP knows."""
-        return ""
 
 
 def _processed(order_id: str) -> bool:

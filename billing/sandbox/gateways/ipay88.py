@@ -32,10 +32,9 @@ from .base import (
     Order,
     StandIn,
     Variation,
-    change_amount,
     random_digits,
 )
-from .kit import Problems, form_message, order_from, played_account
+from .kit import Problems, form_message
 
 CURRENCIES = ("MYR", "USD", "CNY")
 TEST_MARKER = "-TEST"
@@ -91,9 +90,9 @@ class Ipay88StandIn(StandIn):
     verified_by = "signature"
     receiver_setting = "MERCHANT_CODE"
     statuses = {APPROVED: "1", DECLINED: "0", CANCELLED: "0"}
-
-    def account(self) -> dict[str, str]:
-        return played_account(self.slug, "MERCHANT_CODE", "MERCHANT_KEY")
+    account_keys = ("MERCHANT_CODE", "MERCHANT_KEY")
+    amount_fields = ("Amount",)
+    return_field = "ResponseURL"  # no cancel field: a Cancel posts Status 0 here too
 
     def check_form(self, fields: Mapping[str, str]) -> Order:
         account, problems = self.account(), Problems(fields)
@@ -110,7 +109,7 @@ class Ipay88StandIn(StandIn):
         problems.check(len(fields.get("RefNo", "")) <= 30, "RefNo is longer than 30.")
         problems.http_urls("ResponseURL", "BackendURL")
         problems.raise_if_any("iPay88: Invalid parameters")
-        return order_from(
+        return self.order(
             fields,
             merchant=account["MERCHANT_CODE"],
             reference=fields.get("RefNo", ""),
@@ -118,7 +117,6 @@ class Ipay88StandIn(StandIn):
             total=total,
             description="ProdDesc",
             notify="BackendURL",
-            back="ResponseURL",
         )
 
     def form_for(
@@ -138,9 +136,8 @@ class Ipay88StandIn(StandIn):
     def notification(
         self, fields: Mapping[str, str], *, status: str, vary: Variation = AS_ASKED
     ) -> Message:
-        amount, transaction_id = vary.amount, vary.transaction_id
         order = self.check_form(fields)
-        charged = order.total if amount is None else amount
+        charged = vary.charged(order.total)
         code = self.statuses[status]
         sent = {
             "MerchantCode": vary.receiver or order.merchant,
@@ -149,7 +146,7 @@ class Ipay88StandIn(StandIn):
             "Amount": f"{charged.quantize(Decimal('0.01')):,f}",
             "Currency": vary.currency or order.currency,
             "Remark": fields.get("Remark", ""),
-            "TransId": transaction_id or "T0" + random_digits(11),
+            "TransId": vary.transaction_id or "T0" + random_digits(11),
             "AuthCode": random_digits(6) if code == "1" else "",
             "Status": code,
             "ErrDesc": {
@@ -160,16 +157,6 @@ class Ipay88StandIn(StandIn):
         }
         sent["Signature"] = response_signature(sent, self.account()["MERCHANT_KEY"])
         return form_message(sent, transaction_id=sent["TransId"], status=code)
-
-    def tamper(self, message: Message) -> Message:
-        return change_amount(message, b"Amount")
-
-    def return_url(self, fields: Mapping[str, str], message: Message | None) -> str:
-        return fields.get("ResponseURL", "")
-
-    def cancel_url(self, fields: Mapping[str, str]) -> str:
-        """None: iPay88 knows no cancel URL (its Cancel posts Status 0 to ResponseURL)."""
-        return ""
 
 
 stand_in = Ipay88StandIn()

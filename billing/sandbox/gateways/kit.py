@@ -1,24 +1,21 @@
-"""What stand-ins check alike, written once: a problems collector and the played account.
+"""What stand-ins check and write alike, written once: a problems collector, amounts in
+major and minor units, a form-encoded notification and the shop's notify URL. (The
+played account is ``StandIn.account``; ``played_account`` is re-exported from ``base``.)
 
 Only the scaffolding is shared. Each stand-in still computes its own signatures from the
 gateway's documentation (none are here), so it can disagree with the shop's code.
 """
 
 import hmac
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from django.urls import NoReverseMatch, reverse
 
-from .base import FormRejected, Item, Message, Order, exponent, shop_settings
-
-
-def played_account(slug: str, *keys: str) -> dict[str, str]:
-    """The values of ``keys`` in the account the sandbox plays for ``slug`` ("" if unset)."""
-    configured = shop_settings(slug) or {}
-    return {key: str(configured.get(key) or "") for key in keys}
+from .base import FormRejected, Message, exponent
+from .base import played_account as played_account  # where stand-ins have imported it from
 
 
 class Problems:
@@ -98,43 +95,6 @@ class Problems:
     def raise_if_any(self, title: str) -> None:
         if self.found:
             raise FormRejected(title, self.found)
-
-
-def order_from(
-    fields: Mapping[str, str],
-    *,
-    merchant: str,
-    reference: str,
-    currency: str,
-    total: Decimal,
-    description: str = "",
-    untitled: str = "Order",
-    notify: str = "",
-    notify_url: str | None = None,
-    back: str = "",
-    cancel: str = "",
-    notes: Iterable[str] = (),
-) -> Order:
-    """The order a checked form asks for, one item of ``total``. ``description``,
-    ``notify``, ``back`` and ``cancel`` are the gateway's names of the fields holding the
-    item's name (else "``untitled`` ``reference``"), the notification URL (``notify_url``
-    instead, for one set outside the form), the return and the cancel URL; a field the
-    form lacks (or that is not named) is ""."""
-
-    def field(name: str) -> str:
-        return fields.get(name, "") if name else ""
-
-    return Order(
-        merchant=merchant,
-        reference=reference,
-        currency=currency,
-        total=total,
-        items=(Item(field(description) or f"{untitled} {reference}", 1, total),),
-        notify_url=field(notify) if notify_url is None else notify_url,
-        return_url=field(back),
-        cancel_url=field(cancel),
-        notes=tuple(notes),
-    )
 
 
 def major(amount: Decimal, currency: str, spec: str = "f") -> str:

@@ -37,7 +37,7 @@ from .base import (
     exponent,
     random_digits,
 )
-from .kit import Problems, order_from, played_account
+from .kit import Problems
 
 CURRENCIES = ("UAH", "USD", "EUR")
 ACTIONS = ("pay", "hold", "paydonate", "auth")
@@ -95,9 +95,9 @@ class LiqpayStandIn(StandIn):
     verified_by = "signature"
     receiver_setting = "PUBLIC_KEY"
     statuses = {APPROVED: "success", DECLINED: "failure"}
-
-    def account(self) -> dict[str, str]:
-        return played_account(self.slug, "PUBLIC_KEY", "PRIVATE_KEY")
+    account_keys = ("PUBLIC_KEY", "PRIVATE_KEY")
+    # A parameter inside data (see return_url); no cancel field: the checkout has none.
+    return_field = "result_url"
 
     def check_form(self, fields: Mapping[str, str]) -> Order:
         account = self.account()
@@ -118,7 +118,7 @@ class LiqpayStandIn(StandIn):
         total = _amount(text.get("amount", ""), currency, problems)
         problems.http_urls("result_url", "server_url")
         problems.raise_if_any(REFUSED)
-        return order_from(
+        return self.order(
             text,
             merchant=account["PUBLIC_KEY"],
             reference=text["order_id"],
@@ -126,7 +126,6 @@ class LiqpayStandIn(StandIn):
             total=total,
             description="description",
             notify="server_url",
-            back="result_url",
         )
 
     def form_for(
@@ -141,14 +140,13 @@ class LiqpayStandIn(StandIn):
     def notification(
         self, fields: Mapping[str, str], *, status: str, vary: Variation = AS_ASKED
     ) -> Message:
-        amount, transaction_id = vary.amount, vary.transaction_id
         order = self.check_form(fields)
         params = _params(fields)
         code = self.statuses[status]
         if code == "success" and vary.test:
             code = "sandbox"
-        charged = order.total if amount is None else amount
-        payment_id: Any = transaction_id or int(random_digits(10))
+        charged = vary.charged(order.total)
+        payment_id: Any = vary.transaction_id or int(random_digits(10))
         sent: dict[str, Any] = {
             "action": params.get("action", "pay"),
             "payment_id": payment_id,
@@ -182,11 +180,7 @@ class LiqpayStandIn(StandIn):
         return replace(message, body=urlencode(pairs).encode())
 
     def return_url(self, fields: Mapping[str, str], message: Message | None) -> str:
-        return str(_params(fields).get("result_url", ""))
-
-    def cancel_url(self, fields: Mapping[str, str]) -> str:
-        """None: LiqPay's checkout has no cancel URL."""
-        return ""
+        return str(_params(fields).get(self.return_field, ""))
 
 
 stand_in = LiqpayStandIn()

@@ -45,14 +45,13 @@ from .base import (
     Order,
     StandIn,
     Variation,
-    change_amount,
     exponent,
     gateway_view,
     random_digits,
     shop_settings,
     with_query,
 )
-from .kit import Problems, form_message, minor, order_from, shop_notify_url
+from .kit import Problems, form_message, minor, shop_notify_url
 
 SETTINGS_KEY = "ogone_payments"
 ALGORITHMS = {"SHA1": "sha1", "SHA256": "sha256", "SHA512": "sha512"}
@@ -169,6 +168,12 @@ class OgonePaymentsStandIn(StandIn):
     statuses = STATUSES
     signature_field = "SHASIGN"
     accent = "#00746b"
+    # The feedback's amount is changed in the bytes on the wire, keeping SHA-OUT.
+    amount_fields = ("amount",)
+    tamper_amounts = ("0.01", "1")  # major units without trailing zeros
+    # The return field when the payment is accepted (see return_url for the others).
+    return_field = "ACCEPTURL"
+    cancel_field = "CANCELURL"
 
     def urlpatterns(self) -> list[URLPattern]:
         return [path("ncol/test/orderstandard_utf8.asp", orderstandard, name="orderstandard")]
@@ -238,7 +243,7 @@ class OgonePaymentsStandIn(StandIn):
             if notify_url
             else "No post-sale URL: set SANDBOX_POST_SALE_URL, or mount billing.urls."
         )
-        return order_from(
+        return self.order(
             fields,
             merchant=str(configured["PSPID"]),
             reference=reference,
@@ -246,8 +251,6 @@ class OgonePaymentsStandIn(StandIn):
             total=total,
             description="COM",
             notify_url=notify_url,
-            back="ACCEPTURL",
-            cancel="CANCELURL",
             notes=[note],
         )
 
@@ -280,15 +283,14 @@ class OgonePaymentsStandIn(StandIn):
         """The post-sale parameters, in Worldline's letter case, signed with SHA-OUT; ``vary``
         names another currency, or another account (which signs with its own passphrase).
         It says nothing of test or live mode: the shop's own COMPLUS comes back as sent."""
-        amount, transaction_id = vary.amount, vary.transaction_id
         if not vary.test:
             raise NotImplementedError("Worldline's feedback does not say test or live")
         configured = account()
         order = self._order(fields, configured)
         code = self.statuses.get(status, status)
-        payid = transaction_id or random_digits(10)
+        payid = vary.transaction_id or random_digits(10)
         paid = code in ACCEPTED
-        charged = order.total if amount is None else amount
+        charged = vary.charged(order.total)
         # Major units without trailing zeros, as Worldline writes them (15, 7.5).
         pairs = [("orderID", order.reference), ("currency", vary.currency or order.currency)]
         pairs += [("amount", format(charged.normalize(), "f")), ("PM", "CreditCard")]
@@ -315,18 +317,14 @@ class OgonePaymentsStandIn(StandIn):
             method=self._method(configured),
         )
 
-    def tamper(self, message: Message) -> Message:
-        """Change ``amount`` in the bytes on the wire, keeping the SHA-OUT signature."""
-        return change_amount(message, b"amount", high=b"1")
-
     # -- sending the customer back ----------------------------------------------------------
 
     def return_url(self, fields: Mapping[str, str], message: Message | None) -> str:
         """ACCEPTURL, DECLINEURL or EXCEPTIONURL by status, with the feedback appended."""
         if message is None:
-            return fields.get("ACCEPTURL", "")
+            return super().return_url(fields, message)
         if message.status in ACCEPTED:
-            url = fields.get("ACCEPTURL", "")
+            url = super().return_url(fields, message)
         elif message.status in UNCERTAIN:
             url = fields.get("EXCEPTIONURL", "")
         else:
@@ -335,7 +333,7 @@ class OgonePaymentsStandIn(StandIn):
 
     def cancel_url(self, fields: Mapping[str, str]) -> str:
         """CANCELURL with a signed STATUS=1 feedback; no post-sale request is sent."""
-        url = fields.get("CANCELURL", "")
+        url = super().cancel_url(fields)
         if not url:
             return ""
         return _with_feedback(url, self.notification(fields, status="cancelled"))

@@ -37,7 +37,7 @@ from .base import (
     StandIn,
     Variation,
 )
-from .kit import Problems, major, order_from, played_account
+from .kit import Problems, major
 
 SLUG = "opayo_form"
 NAMES = (  # the crypt fields a pair can start with (the 3.00 guide's, and 4.00's)
@@ -117,9 +117,10 @@ class OpayoFormStandIn(StandIn):
     statuses = {APPROVED: "OK", DECLINED: "NOTAUTHED", CANCELLED: "ABORT"}
     notifies_cancel = True  # ABORT comes back in the crypt like any other status
     accent = "#cc0033"
-
-    def account(self) -> dict[str, str]:
-        return played_account(self.slug, "VENDOR", "ENCRYPTION_PASSWORD")
+    account_keys = ("VENDOR", "ENCRYPTION_PASSWORD")
+    # Fields of the crypt, not of the form: return_url and cancel_url decrypt it.
+    return_field = "SuccessURL"
+    cancel_field = "FailureURL"
 
     def check_form(self, fields: Mapping[str, str]) -> Order:
         account, problems = self.account(), Problems(fields)
@@ -140,16 +141,14 @@ class OpayoFormStandIn(StandIn):
         total = inner.amount("Amount", currency)
         inner.http_urls("SuccessURL", "FailureURL", required=True)
         inner.raise_if_any("The transaction was not registered (INVALID)")
-        return order_from(
+        return self.order(
             plain,
             merchant=account["VENDOR"],
             reference=code,
             currency=currency,
             total=total,
             description="Description",
-            notify="SuccessURL",  # where the browser brings the crypt back
-            back="SuccessURL",
-            cancel="FailureURL",
+            notify=self.return_field,  # where the browser brings the crypt back
             notes=["Opayo calls no shop server: the customer's return carries the crypt."],
         )
 
@@ -179,13 +178,12 @@ class OpayoFormStandIn(StandIn):
         self, fields: Mapping[str, str], *, status: str, vary: Variation = AS_ASKED
     ) -> Message:
         """The return's crypt; another receiver's is encrypted with another password."""
-        amount, transaction_id = vary.amount, vary.transaction_id
         if vary.currency or not vary.test:
             raise NotImplementedError("Opayo's return names no currency and no mode")
         order = self.check_form(fields)
         code = self.statuses.get(status, status)
-        charged = order.total if amount is None else amount
-        sent = {"VendorTxCode": order.reference, "VPSTxId": _guid(transaction_id)}
+        charged = vary.charged(order.total)
+        sent = {"VendorTxCode": order.reference, "VPSTxId": _guid(vary.transaction_id)}
         sent |= {"Status": code, "StatusDetail": DETAILS.get(code, code)}
         if code == "OK":
             sent["TxAuthNo"] = str(secrets.randbelow(9 * 10**7) + 10**7)

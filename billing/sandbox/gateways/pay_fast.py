@@ -24,11 +24,10 @@ from .base import (
     Order,
     StandIn,
     Variation,
-    change_amount,
     gateway_view,
     random_digits,
 )
-from .kit import Problems, order_from, played_account
+from .kit import Problems
 
 ATTRIBUTES = (
     "merchant_id merchant_key return_url cancel_url notify_url name_first name_last "
@@ -81,11 +80,13 @@ class PayFastStandIn(StandIn):
     statuses = {APPROVED: "COMPLETE", DECLINED: "FAILED", "pending": "PENDING"}
     accent = "#d52d3d"
 
+    account_keys = ("MERCHANT_ID", "MERCHANT_KEY", "PASSPHRASE")
+    amount_fields = ("amount_gross",)
+    return_field = "return_url"
+    cancel_field = "cancel_url"
+
     def urlpatterns(self) -> list[URLPattern]:
         return [path("eng/query/validate", validate, name="validate")]
-
-    def account(self) -> dict[str, str]:
-        return played_account(self.slug, "MERCHANT_ID", "MERCHANT_KEY", "PASSPHRASE")
 
     def check_form(self, fields: Mapping[str, str]) -> Order:
         account, problems = self.account(), Problems(fields)
@@ -103,7 +104,7 @@ class PayFastStandIn(StandIn):
             expected = checkout_signature(fields, account["PASSPHRASE"])
             problems.signature("signature", expected, case_sensitive=True)
         problems.raise_if_any("PayFast cannot process this payment")
-        return order_from(
+        return self.order(
             fields,
             merchant=account["MERCHANT_ID"],
             reference=fields["m_payment_id"],
@@ -111,8 +112,6 @@ class PayFastStandIn(StandIn):
             total=total,
             description="item_name",
             notify="notify_url",
-            back="return_url",
-            cancel="cancel_url",
         )
 
     def form_for(
@@ -131,17 +130,16 @@ class PayFastStandIn(StandIn):
     def notification(
         self, fields: Mapping[str, str], *, status: str, vary: Variation = AS_ASKED
     ) -> Message:
-        amount, transaction_id = vary.amount, vary.transaction_id
         # The ITN names no currency (always ZAR) and no mode: the shop's validate URL is
         # its mode. Another receiver is reported in merchant_id.
         if vary.currency not in (None, "ZAR"):
             raise NotImplementedError("a PayFast ITN is always in ZAR and names no currency")
         order = self.check_form(fields)
-        gross = (order.total if amount is None else amount).quantize(Decimal("0.01"))
+        gross = vary.charged(order.total).quantize(Decimal("0.01"))
         fee = (gross * Decimal("0.035")).quantize(Decimal("0.01"))
         itn = [
             ("m_payment_id", order.reference),
-            ("pf_payment_id", transaction_id or random_digits(7)),
+            ("pf_payment_id", vary.transaction_id or random_digits(7)),
             ("payment_status", self.statuses[status]),
             ("item_name", fields.get("item_name", "")),
             ("item_description", fields.get("item_description", "")),
@@ -159,15 +157,6 @@ class PayFastStandIn(StandIn):
         signature = digest(pairs, self.account()["PASSPHRASE"])
         body = f"{pairs}&signature={signature}".encode("ascii")
         return Message(body=body, transaction_id=itn[1][1], status=itn[2][1])
-
-    def tamper(self, message: Message) -> Message:
-        return change_amount(message, b"amount_gross")
-
-    def return_url(self, fields: Mapping[str, str], message: Message | None) -> str:
-        return fields.get("return_url", "")
-
-    def cancel_url(self, fields: Mapping[str, str]) -> str:
-        return fields.get("cancel_url", "")
 
 
 stand_in = PayFastStandIn()

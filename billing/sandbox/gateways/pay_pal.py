@@ -31,11 +31,11 @@ from .base import (
     Order,
     StandIn,
     Variation,
-    change_amount,
     gateway_view,
+    played_account,
     with_query,
 )
-from .kit import Problems, played_account
+from .kit import Problems
 
 # PayPal's currency list for Payments Standard; these three take no decimals.
 CURRENCIES = frozenset(
@@ -94,6 +94,9 @@ class PayPalStandIn(StandIn):
     # such as an IPN whose verify_sign is not the one PayPal made.
     signature_field = "verify_sign"
     accent = "#0b3d91"
+    amount_fields = ("mc_gross",)  # lowered on the wire, as someone in the middle would
+    return_field = "return"
+    cancel_field = "cancel_return"
     tamper_hint = (
         "The amount is changed on the way to the shop: PayPal's postback answers INVALID "
         "for a notification it did not send, so the shop must reject it."
@@ -218,8 +221,8 @@ class PayPalStandIn(StandIn):
             total=total,
             items=tuple(items),
             notify_url=fields.get("notify_url", ""),
-            return_url=fields.get("return", ""),
-            cancel_url=fields.get("cancel_return", ""),
+            return_url=self.return_url(fields, None),
+            cancel_url=self.cancel_url(fields),
             notes=notes,
         )
 
@@ -243,12 +246,11 @@ class PayPalStandIn(StandIn):
     ) -> Message:
         """The IPN; ``vary`` names another currency, receiving account, or a live IPN
         (without ``test_ipn``)."""
-        amount, transaction_id = vary.amount, vary.transaction_id
         order = self.check_form(fields)
         currency = vary.currency or order.currency
-        gross = order.total if amount is None else amount
+        gross = vary.charged(order.total)
         payment_status = self.statuses.get(status, status)
-        txn_id = transaction_id or _random_id(17)
+        txn_id = vary.transaction_id or _random_id(17)
         business = vary.receiver or order.merchant
         if "@" in business:
             receiver_email, receiver_id = business, _pseudo_merchant_id(business)
@@ -296,15 +298,11 @@ class PayPalStandIn(StandIn):
             headers={"User-Agent": "PayPal IPN (billing sandbox)"},
         )
 
-    def tamper(self, message: Message) -> Message:
-        """Lower mc_gross in the bytes on the wire, as someone in the middle would."""
-        return change_amount(message, b"mc_gross")
-
     # -- sending the customer back ----------------------------------------------------------
 
     def return_url(self, fields: Mapping[str, str], message: Message | None) -> str:
         """The return URL with the variables PayPal's auto-return adds for PDT."""
-        url = fields.get("return", "")
+        url = super().return_url(fields, message)
         if not url or message is None:
             return url
         ipn = dict(
@@ -321,9 +319,6 @@ class PayPalStandIn(StandIn):
             }
         )
         return with_query(url, extra)
-
-    def cancel_url(self, fields: Mapping[str, str]) -> str:
-        return fields.get("cancel_return", "")
 
 
 def _pseudo_merchant_id(email: str) -> str:

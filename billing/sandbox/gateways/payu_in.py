@@ -32,11 +32,10 @@ from .base import (
     Order,
     StandIn,
     Variation,
-    change_amount,
     random_digits,
     shop_settings,
 )
-from .kit import Problems, form_message, order_from, played_account, shop_notify_url
+from .kit import Problems, form_message, shop_notify_url
 
 SLUG = "payu_in"
 MARKERS = {True: "billing-test", False: "billing-live"}
@@ -76,9 +75,10 @@ class PayuInStandIn(StandIn):
     receiver_setting = "MERCHANT_KEY"
     statuses = {APPROVED: "success", DECLINED: "failure", CANCELLED: "failure"}
     accent = "#a6c307"
-
-    def account(self) -> dict[str, str]:
-        return played_account(self.slug, "MERCHANT_KEY", "SALT")
+    account_keys = ("MERCHANT_KEY", "SALT")
+    amount_fields = ("amount",)
+    return_field = "surl"  # on success: a failure goes to furl (see return_url)
+    cancel_field = "curl"
 
     def check_form(self, fields: Mapping[str, str]) -> Order:
         account, problems = self.account(), Problems(fields)
@@ -90,7 +90,7 @@ class PayuInStandIn(StandIn):
         problems.http_url("curl")
         problems.raise_if_any("PayU cannot process this payment")
         missing = [name for name in ("firstname", "email") if not fields.get(name)]
-        return order_from(
+        return self.order(
             fields,
             merchant=account["MERCHANT_KEY"],
             reference=fields["txnid"],
@@ -98,8 +98,6 @@ class PayuInStandIn(StandIn):
             total=total,
             description="productinfo",
             notify_url=webhook_url(),
-            back="surl",
-            cancel="curl",
             notes=[f"PayU's live page requires {' and '.join(missing)}."] if missing else [],
         )
 
@@ -115,18 +113,17 @@ class PayuInStandIn(StandIn):
     def notification(
         self, fields: Mapping[str, str], *, status: str, vary: Variation = AS_ASKED
     ) -> Message:
-        amount, transaction_id = vary.amount, vary.transaction_id
         if vary.currency not in (None, "INR"):
             raise NotImplementedError("PayU India's response names no currency: it is INR")
         order = self.check_form(fields)
         sent = {
-            "mihpayid": transaction_id or random_digits(12),
+            "mihpayid": vary.transaction_id or random_digits(12),
             "mode": "CC",
             "status": self.statuses[status],
             "unmappedstatus": "userCancelled" if status == CANCELLED else self.statuses[status],
             "key": vary.receiver or order.merchant,
             "txnid": order.reference,
-            "amount": f"{order.total if amount is None else amount:.2f}",
+            "amount": f"{vary.charged(order.total):.2f}",
             "productinfo": fields.get("productinfo", ""),
             "firstname": fields.get("firstname", ""),
             "email": fields.get("email", ""),
@@ -138,16 +135,10 @@ class PayuInStandIn(StandIn):
         sent["hash"] = reverse_hash(sent, self.account()["SALT"])
         return form_message(sent, transaction_id=sent["mihpayid"], status=sent["status"])
 
-    def tamper(self, message: Message) -> Message:
-        return change_amount(message, b"amount")
-
     def return_url(self, fields: Mapping[str, str], message: Message | None) -> str:
         if message is not None and message.status != "success":
             return fields.get("furl", "")
-        return fields.get("surl", "")
-
-    def cancel_url(self, fields: Mapping[str, str]) -> str:
-        return fields.get("curl", "")
+        return super().return_url(fields, message)
 
 
 stand_in = PayuInStandIn()

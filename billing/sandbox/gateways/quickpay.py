@@ -28,7 +28,7 @@ from .base import (
     exponent,
     random_digits,
 )
-from .kit import Problems, order_from, played_account
+from .kit import Problems
 
 HEADER = "QuickPay-Checksum-Sha256"
 # Field rules of the form's parameter table.
@@ -92,9 +92,9 @@ class QuickpayStandIn(StandIn):
     receiver_setting = "MERCHANT_ID"
     statuses = {APPROVED: "20000", DECLINED: "40000"}
     accent = "#0b5cad"
-
-    def account(self) -> dict[str, str]:
-        return played_account(self.slug, "MERCHANT_ID", "AGREEMENT_ID", "API_KEY", "PRIVATE_KEY")
+    account_keys = ("MERCHANT_ID", "AGREEMENT_ID", "API_KEY", "PRIVATE_KEY")
+    return_field = "continueurl"
+    cancel_field = "cancelurl"
 
     def check_form(self, fields: Mapping[str, str]) -> Order:
         account, problems = self.account(), Problems(fields)
@@ -112,7 +112,7 @@ class QuickpayStandIn(StandIn):
         problems.http_urls("continueurl", "cancelurl", required=True)
         problems.http_url("callbackurl")
         problems.raise_if_any("QuickPay refuses this payment window request")
-        return order_from(
+        return self.order(
             fields,
             merchant=account["MERCHANT_ID"],
             reference=fields.get("order_id", ""),
@@ -120,8 +120,6 @@ class QuickpayStandIn(StandIn):
             total=total,
             description="description",
             notify="callbackurl",
-            back="continueurl",
-            cancel="cancelurl",
         )
 
     def form_for(
@@ -144,14 +142,13 @@ class QuickpayStandIn(StandIn):
     def notification(
         self, fields: Mapping[str, str], *, status: str, vary: Variation = AS_ASKED
     ) -> Message:
-        amount, transaction_id = vary.amount, vary.transaction_id
         order, account = self.check_form(fields), self.account()
         currency = vary.currency or order.currency
-        charged = order.total if amount is None else amount
+        charged = vary.charged(order.total)
         units = int(charged.scaleb(exponent(currency)))
         code, text = OUTCOMES[status]
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        payment_id = transaction_id or random_digits(9)
+        payment_id = vary.transaction_id or random_digits(9)
         operation = {
             "id": 1,
             "type": "authorize",
@@ -209,12 +206,6 @@ class QuickpayStandIn(StandIn):
         fake = ("1" if real[:1] == "0" else "0") * max(len(real), 8)
         others = {k: v for k, v in message.headers.items() if k.lower() != HEADER.lower()}
         return replace(message, headers={**others, HEADER: fake})
-
-    def return_url(self, fields: Mapping[str, str], message: Message | None) -> str:
-        return fields.get("continueurl", "")
-
-    def cancel_url(self, fields: Mapping[str, str]) -> str:
-        return fields.get("cancelurl", "")
 
 
 stand_in = QuickpayStandIn()

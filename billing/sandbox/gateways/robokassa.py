@@ -35,11 +35,10 @@ from .base import (
     Order,
     StandIn,
     Variation,
-    change_amount,
     shop_settings,
     with_query,
 )
-from .kit import Problems, form_message, order_from, played_account, shop_notify_url
+from .kit import Problems, form_message, shop_notify_url
 
 SLUG = "robokassa"
 MARKERS = {True: "test", False: "live"}
@@ -86,9 +85,10 @@ class RobokassaStandIn(StandIn):
     statuses = {APPROVED: "paid"}
     notifies_decline = False
     accent = "#3d8bd9"
-
-    def account(self) -> dict[str, str]:
-        return played_account(self.slug, "MERCHANT_LOGIN", "PASSWORD1", "PASSWORD2")
+    account_keys = ("MERCHANT_LOGIN", "PASSWORD1", "PASSWORD2")
+    amount_fields = ("OutSum",)
+    return_field = "SuccessUrl2"
+    cancel_field = "FailUrl2"  # a cancel and a decline alike
 
     def check_form(self, fields: Mapping[str, str]) -> Order:
         account, problems = self.account(), Problems(fields)
@@ -109,7 +109,7 @@ class RobokassaStandIn(StandIn):
             notes.append(f"Robokassa's live interface wants InvId an integer, not {reference!r}.")
         if fields.get("IsTest") != "1":
             notes.append("Without IsTest=1 Robokassa would take a real payment.")
-        return order_from(
+        return self.order(
             fields,
             merchant=account["MERCHANT_LOGIN"],
             reference=reference,
@@ -118,8 +118,6 @@ class RobokassaStandIn(StandIn):
             description="Description",
             untitled="Invoice",
             notify_url=result_url(fields),
-            back="SuccessUrl2",
-            cancel="FailUrl2",
             notes=notes,
         )
 
@@ -134,7 +132,6 @@ class RobokassaStandIn(StandIn):
     def notification(
         self, fields: Mapping[str, str], *, status: str, vary: Variation = AS_ASKED
     ) -> Message:
-        amount, transaction_id = vary.amount, vary.transaction_id
         if status != APPROVED:
             raise NotImplementedError("Robokassa tells the shop of successful payments only")
         if vary.currency not in (None, "RUB"):
@@ -143,7 +140,7 @@ class RobokassaStandIn(StandIn):
         password2 = self.account()["PASSWORD2"]
         if vary.receiver:  # another shop's payment, signed with that shop's Password#2
             password2 = f"{vary.receiver}:password-2"
-        total = order.total if amount is None else amount
+        total = vary.charged(order.total)
         sent = {"OutSum": f"{total:.6f}", "InvId": order.reference, "Fee": f"{total / 25:.6f}"}
         sent.update(EMail="customer@example.com", PaymentMethod="BankCard")
         sent["IncCurrLabel"] = "BankCardPSR"
@@ -152,14 +149,13 @@ class RobokassaStandIn(StandIn):
             shp["Shp_billing"] = MARKERS[vary.test]
         sent.update(shp)
         sent["SignatureValue"] = password2_signature(sent, password2)
-        return form_message(sent, transaction_id=transaction_id or order.reference, status="paid")
-
-    def tamper(self, message: Message) -> Message:
-        return change_amount(message, b"OutSum")
+        return form_message(
+            sent, transaction_id=vary.transaction_id or order.reference, status="paid"
+        )
 
     def return_url(self, fields: Mapping[str, str], message: Message | None) -> str:
         """SuccessUrl2, with what Robokassa appends for a GET (signed with Password#1)."""
-        url = fields.get("SuccessUrl2", "")
+        url = super().return_url(fields, message)
         if not url or fields.get("SuccessUrl2Method") != "GET":
             return url
         back = {"OutSum": fields.get("OutSum", ""), "InvId": fields.get("InvId", "")}
@@ -173,7 +169,7 @@ class RobokassaStandIn(StandIn):
 
     def cancel_url(self, fields: Mapping[str, str]) -> str:
         """FailUrl2 (a cancel and a decline alike), with its unsigned parameters."""
-        url = fields.get("FailUrl2", "")
+        url = super().cancel_url(fields)
         if not url or fields.get("FailUrl2Method") != "GET":
             return url
         back = {"OutSum": fields.get("OutSum", ""), "InvId": fields.get("InvId", "")}

@@ -22,10 +22,9 @@ from .base import (
     Order,
     StandIn,
     Variation,
-    change_amount,
     random_digits,
 )
-from .kit import Problems, form_message, major, order_from, played_account
+from .kit import Problems, form_message, major
 
 # The currencies Quick Checkout accepts (the guide's "ISO 4217 currencies" table).
 CURRENCIES = frozenset(
@@ -55,9 +54,10 @@ class SkrillStandIn(StandIn):
     receiver_setting = "PAY_TO_EMAIL"
     statuses = {APPROVED: "2", "pending": "0", CANCELLED: "-1", DECLINED: "-2", "reversed": "-3"}
     accent = "#862165"
-
-    def account(self) -> dict[str, str]:
-        return played_account(self.slug, "PAY_TO_EMAIL", "MERCHANT_ID", "SECRET_WORD")
+    account_keys = ("PAY_TO_EMAIL", "MERCHANT_ID", "SECRET_WORD")
+    amount_fields = ("mb_amount", "amount")
+    return_field = "return_url"
+    cancel_field = "cancel_url"
 
     def check_form(self, fields: Mapping[str, str]) -> Order:
         account, problems = self.account(), Problems(fields)
@@ -69,7 +69,7 @@ class SkrillStandIn(StandIn):
         total = problems.amount("amount", currency)
         problems.http_urls("status_url", "return_url", "cancel_url")
         problems.raise_if_any("Skrill cannot process this payment")
-        return order_from(
+        return self.order(
             fields,
             merchant=account["PAY_TO_EMAIL"],
             reference=fields["transaction_id"],
@@ -77,8 +77,6 @@ class SkrillStandIn(StandIn):
             total=total,
             description="detail1_text",
             notify="status_url",
-            back="return_url",
-            cancel="cancel_url",
         )
 
     def form_for(
@@ -95,17 +93,16 @@ class SkrillStandIn(StandIn):
     def notification(
         self, fields: Mapping[str, str], *, status: str, vary: Variation = AS_ASKED
     ) -> Message:
-        amount, transaction_id = vary.amount, vary.transaction_id
         # No test flag: a test account's response is signed with its own secret word.
         order, account = self.check_form(fields), self.account()
         currency = vary.currency or order.currency
-        charged = major(order.total if amount is None else amount, currency)
+        charged = major(vary.charged(order.total), currency)
         sent = {
             "pay_to_email": order.merchant,
             "pay_from_email": "customer@sandbox.example",
             "merchant_id": vary.receiver or account["MERCHANT_ID"],
             "transaction_id": order.reference,
-            "mb_transaction_id": transaction_id or random_digits(10),
+            "mb_transaction_id": vary.transaction_id or random_digits(10),
             "mb_amount": charged,
             "mb_currency": currency,
             "status": self.statuses[status],
@@ -113,15 +110,6 @@ class SkrillStandIn(StandIn):
         sent["md5sig"] = md5sig(sent, account["SECRET_WORD"])
         sent.update(amount=fields["amount"], currency=order.currency, payment_type="WLT")
         return form_message(sent, transaction_id=sent["mb_transaction_id"], status=sent["status"])
-
-    def tamper(self, message: Message) -> Message:
-        return change_amount(message, b"mb_amount", b"amount")
-
-    def return_url(self, fields: Mapping[str, str], message: Message | None) -> str:
-        return fields.get("return_url", "")
-
-    def cancel_url(self, fields: Mapping[str, str]) -> str:
-        return fields.get("cancel_url", "")
 
 
 stand_in = SkrillStandIn()

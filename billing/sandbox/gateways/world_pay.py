@@ -35,11 +35,11 @@ from .base import (
     Order,
     StandIn,
     Variation,
-    change_amount,
     exponent,
+    played_account,
     random_digits,
 )
-from .kit import Problems, form_message, major, order_from, played_account
+from .kit import Problems, form_message, major
 
 SETTINGS_KEY = "world_pay"
 # What a billing shop signs unless told otherwise: the order and both URLs, since a
@@ -109,6 +109,13 @@ class WorldPayStandIn(StandIn):
     checkout_paths = {"wcc/purchase": "purchase"}  # the order details, posted or as a link
     # The callback is not signed: a forged one is without the installation's password.
     signature_field = "callbackPW"
+    # Tampering changes amount and authAmount on the wire; the password travels on
+    # untouched. Whoever can change the callback's bytes can read the password in them,
+    # so the result is a callback the shop cannot tell from an authentic one: only the
+    # amount check stands in the way.
+    amount_fields = ("amount", "authAmount")
+    # Where the result page's link leads when the shop's page cannot be shown.
+    return_field = cancel_field = "MC_return"
 
     # -- the order details form -------------------------------------------------------
 
@@ -180,7 +187,7 @@ class WorldPayStandIn(StandIn):
             notes.append("testMode=101: Worldpay's test system would refuse any card.")
         if account is not None and not account.md5_secret:
             notes.append("The installation has no MD5 secret: anyone can change this order.")
-        return order_from(
+        return self.order(
             fields,
             merchant=f"installation {inst_id}",
             reference=reference,
@@ -189,8 +196,6 @@ class WorldPayStandIn(StandIn):
             description="desc",
             untitled="Cart",
             notify="MC_callback",
-            back="MC_return",
-            cancel="MC_return",
             notes=notes,
         )
 
@@ -241,7 +246,6 @@ class WorldPayStandIn(StandIn):
     def notification(
         self, fields: Mapping[str, str], *, status: str, vary: Variation = AS_ASKED
     ) -> Message:
-        amount, transaction_id = vary.amount, vary.transaction_id
         order = self._check(fields, test_system=False)
         currency = vary.currency or order.currency
         test_mode = fields.get("testMode", "").strip()
@@ -255,12 +259,12 @@ class WorldPayStandIn(StandIn):
                 [f"{status!r}: Worldpay reports authorised (Y) and cancelled (C) payments."],
             )
         trans_status = self.statuses[status]
-        charged = major(order.total if amount is None else amount, currency)
+        charged = major(vary.charged(order.total), currency)
         account = installation()
         response: list[tuple[str, str]] = [("transStatus", trans_status)]
         txn_id = ""
         if trans_status == "Y":
-            txn_id = transaction_id or random_digits(10)
+            txn_id = vary.transaction_id or random_digits(10)
             response.append(("transId", txn_id))
         response += [
             ("transTime", str(int(time.time() * 1000))),
@@ -290,24 +294,6 @@ class WorldPayStandIn(StandIn):
                 "User-Agent": "WJHRO/1.0 (WorldPay Java HTTP Request Object, billing sandbox)"
             },
         )
-
-    def tamper(self, message: Message) -> Message:
-        """Change amount and authAmount on the wire; the password travels on untouched.
-
-        The callback is not signed: whoever can change its bytes can read the password
-        in them, so the result is a callback the shop cannot tell from an authentic one.
-        Only the amount check stands in the way.
-        """
-        return change_amount(message, b"amount", b"authAmount")
-
-    # -- sending the shopper back ----------------------------------------------------------
-
-    def return_url(self, fields: Mapping[str, str], message: Message | None) -> str:
-        """Where the result page's link leads when the shop's page cannot be shown."""
-        return fields.get("MC_return", "")
-
-    def cancel_url(self, fields: Mapping[str, str]) -> str:
-        return fields.get("MC_return", "")
 
 
 stand_in = WorldPayStandIn()
