@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .base import StandIn
 
-_NOT_STAND_INS = {"base", "kit"}
+_NOT_STAND_INS = {"api_kit", "base", "kit"}
 
 
 def _packages() -> list[str]:

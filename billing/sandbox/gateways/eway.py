@@ -27,20 +27,17 @@ late" change nothing here: eWAY sends nothing, and the result is the same on eve
 so a second fetch (a later return, or reconciliation) is the repeat.
 """
 
-import base64
-import hmac
 import json
 import re
-import secrets
-import string
 from collections.abc import Mapping
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import URLPattern, path, reverse
+from django.urls import URLPattern, path
 
+from . import api_kit
 from .base import (
     APPROVED,
     AS_ASKED,
@@ -53,22 +50,19 @@ from .base import (
     StandIn,
     Variation,
     exponent,
-    gateway_view,
     random_digits,
     with_query,
 )
 from .kit import Problems, played_account
 
 MERCHANT = "eWAY sandbox account"
-_CODE_CHARS = string.ascii_letters + string.digits
-_TOTAL_AMOUNT = re.compile(rb'("TotalAmount": )(\d+)')
 _CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def access_code() -> str:
     """A new access code: URL-safe, 60 characters (eWAY's are longer; the sandbox keeps
     them to its Checkout token's 64)."""
-    return "A1001" + "".join(secrets.choice(_CODE_CHARS) for _ in range(55))
+    return "A1001" + api_kit.random_string(55)
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, str]:
@@ -249,11 +243,7 @@ class EwayStandIn(StandIn):
 
     def tamper(self, message: Message) -> Message:
         """TotalAmount rewritten in the answer (1 minor unit, or 100 where it was 1)."""
-
-        def other(found: re.Match[bytes]) -> bytes:
-            return found.group(1) + (b"100" if found.group(2) == b"1" else b"1")
-
-        return replace(message, body=_TOTAL_AMOUNT.sub(other, message.body, count=1))
+        return api_kit.change_json_integer(message, "TotalAmount")
 
     def forge(self, message: Message) -> Message:
         """eWAY signs nothing: a forged result is these same bytes from anyone but eWAY's
@@ -279,52 +269,42 @@ def _errors(codes: list[str], status: int = 200, **extra: Any) -> JsonResponse:
     return JsonResponse({**extra, "Errors": ",".join(codes)}, status=status)
 
 
-def _authorized(request: HttpRequest) -> bool:
-    played = played_account("eway", "API_KEY", "API_PASSWORD")
-    scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
-    if scheme != "Basic" or not played["API_KEY"]:
-        return False
-    try:
-        given = base64.b64decode(encoded, validate=True).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
-        return False
+def _message(status: int, message: str) -> HttpResponse:
+    """eWAY's answer outside its Errors codes: a bare ``Message``."""
+    return JsonResponse({"Message": message}, status=status)
+
+
+def _authorize(request: HttpRequest) -> None:
+    """HTTP Basic with the played account's API key and password, else eWAY's 401."""
+    played = api_kit.account_or_refuse(
+        lambda: played_account("eway", "API_KEY", "API_PASSWORD"), _message
+    )
+    given = api_kit.basic_credentials(request)
     expected = f"{played['API_KEY']}:{played['API_PASSWORD']}"
-    return hmac.compare_digest(given.encode(), expected.encode())
+    if given is None or not played["API_KEY"] or not api_kit.same_secret(given, expected):
+        response = HttpResponse(
+            b'{"Message":"Authorization has been denied for this request."}',
+            status=401,
+            content_type="application/json",
+        )
+        response["WWW-Authenticate"] = 'Basic realm="eWAY"'
+        raise api_kit.Refusal(response)
 
 
-def _unauthorized() -> HttpResponse:
-    response = HttpResponse(
-        b'{"Message":"Authorization has been denied for this request."}',
-        status=401,
-        content_type="application/json",
-    )
-    response["WWW-Authenticate"] = 'Basic realm="eWAY"'
-    return response
-
-
-@gateway_view
+@api_kit.api_view
 def api_root(request: HttpRequest) -> HttpResponse:
-    return JsonResponse(
-        {"Message": "No HTTP resource was found that matches the request URI."}, status=404
-    )
+    return _message(404, "No HTTP resource was found that matches the request URI.")
 
 
-@gateway_view
+@api_kit.api_view
 def access_codes_shared(request: HttpRequest) -> HttpResponse:
     """``POST /AccessCodesShared``: create the access code, remember it for the page."""
-    from .. import views
-    from ..models import Checkout
-
     if request.method != "POST":
-        return JsonResponse({"Message": "The requested resource does not support GET."}, status=405)
+        return _message(405, "The requested resource does not support GET.")
+    _authorize(request)
     try:
-        if not _authorized(request):
-            return _unauthorized()
-    except FormRejected as exc:
-        return JsonResponse({"Message": " ".join(exc.problems)}, status=exc.status)
-    try:
-        data = json.loads(request.body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        data = api_kit.json_body(request)
+    except ValueError:
         return _errors(["S5000"], status=400)
     if not isinstance(data, dict):
         return _errors(["V6016"])
@@ -334,17 +314,14 @@ def access_codes_shared(request: HttpRequest) -> HttpResponse:
         return _errors(codes, AccessCode=None, SharedPaymentUrl=None)
     order = stand_in.check_form(fields)
     for url in (order.return_url, order.cancel_url):
-        refused = views.foreign_target(stand_in, replace(order, notify_url=url))
-        if refused is not None:
-            return _errors(["V6059"], AccessCode=None, SharedPaymentUrl=None)
+        api_kit.refuse_foreign_target(
+            stand_in,
+            replace(order, notify_url=url),
+            lambda _: _errors(["V6059"], AccessCode=None, SharedPaymentUrl=None),
+        )
     code = access_code()
-    page = reverse("billing_sandbox:eway:checkout", kwargs={"token": code})
-    shared = request.build_absolute_uri(page)
-    Checkout.objects.create(
-        token=code,
-        gateway=stand_in.slug,
-        fields={**fields, "AccessCode": code, "SharedPaymentUrl": shared},
-    )
+    shared = api_kit.hosted_page(request, stand_in.slug, code)
+    api_kit.keep(stand_in.slug, code, {**fields, "AccessCode": code, "SharedPaymentUrl": shared})
     payment = data.get("Payment") or {}
     return JsonResponse(
         {
@@ -365,27 +342,17 @@ def access_codes_shared(request: HttpRequest) -> HttpResponse:
     )
 
 
+@api_kit.api_view
 def access_code_result(request: HttpRequest, code: str) -> HttpResponse:
     """``GET /AccessCode/{code}``: the decided result (as the page's testing option left
     it), or S5099 while undecided."""
-    from .. import guard
-    from ..models import Checkout, SentNotification
-
-    if not guard.serves(stand_in.slug):
-        return guard.not_enabled()
     if request.method != "GET":
-        return JsonResponse(
-            {"Message": "The requested resource does not support this method."}, status=405
-        )
-    try:
-        if not _authorized(request):
-            return _unauthorized()
-    except FormRejected as exc:
-        return JsonResponse({"Message": " ".join(exc.problems)}, status=exc.status)
-    checkout = Checkout.objects.filter(gateway=stand_in.slug, token=code).first()
+        return _message(405, "The requested resource does not support this method.")
+    _authorize(request)
+    checkout = api_kit.stored(stand_in.slug, code)
     if checkout is None or not _CODE.fullmatch(code):
         return _errors(["V6107"], status=404, AccessCode=None)
-    sent = SentNotification.objects.filter(checkout=checkout).order_by("-pk").first()
+    sent = api_kit.last_sent(checkout)
     if sent is None:  # not decided, or cancelled: nothing was attempted
         return JsonResponse(stand_in.result(checkout.fields))
     return HttpResponse(bytes(sent.body), content_type="application/json; charset=utf-8")

@@ -21,49 +21,38 @@ disagree with the shop's code.
   on the way, which Mollie never sends: the shop must reject that body.
 """
 
-import hmac
-import json
 import re
-import secrets
-import string
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, path, reverse
-from django.views.decorators.csrf import csrf_exempt
 
-from .. import guard
+from . import api_kit
 from .base import (
     APPROVED,
     AS_ASKED,
     CANCELLED,
     DECLINED,
-    FormRejected,
     Item,
     Message,
     Order,
     StandIn,
     Variation,
     exponent,
-    gateway_view,
-    shop_settings,
 )
-from .kit import Problems
+from .kit import Problems, played_account
 
 MERCHANT = "Mollie test profile"
-_ALPHANUMERIC = string.ascii_letters + string.digits
 _DECISION_STATUS = {"approved": "paid", "declined": "failed", "cancelled": "canceled"}
-_STATUS = {APPROVED: "paid", DECLINED: "failed", CANCELLED: "canceled"}
 
 
 def mollie_id(prefix: str = "tr_") -> str:
-    return prefix + "".join(secrets.choice(_ALPHANUMERIC) for _ in range(10))
+    return prefix + api_kit.random_string(10)
 
 
 def value(amount: Decimal, currency: str) -> str:
@@ -72,14 +61,33 @@ def value(amount: Decimal, currency: str) -> str:
 
 
 def played_key() -> str:
-    return str((shop_settings("mollie") or {}).get("API_KEY") or "")
+    return played_account("mollie", "API_KEY")["API_KEY"]
 
 
-def _error(status: int, title: str, detail: str, field: str = "") -> Any:
-    body = {"status": status, "title": title, "detail": detail}
+def _error(status: int, title: str, detail: str, field: str = "") -> HttpResponse:
+    body: dict[str, Any] = {"status": status, "title": title, "detail": detail}
     if field:
         body["field"] = field
     return JsonResponse(body, status=status, content_type="application/hal+json")
+
+
+def _not_found(status: int, detail: str) -> HttpResponse:
+    return _error(status, "Not Found", detail)
+
+
+def _unprocessable(detail: str) -> HttpResponse:
+    return _error(422, "Unprocessable Entity", detail)
+
+
+def _bad_target(detail: str) -> HttpResponse:
+    return _error(422, "Unprocessable Entity", detail, "webhookUrl")
+
+
+def _hal(data: dict[str, Any], status: int = 200) -> HttpResponse:
+    """A resource as Mollie answers it: HAL JSON."""
+    response = JsonResponse(data, status=status)
+    response["Content-Type"] = "application/hal+json"
+    return response
 
 
 class MollieStandIn(StandIn):
@@ -201,17 +209,15 @@ class MollieStandIn(StandIn):
         """Mollie's record of the payment becomes ``status`` (and, asked otherwise, another
         amount, currency, mode or account); the webhook says only its id."""
         amount, transaction_id = vary.amount, vary.transaction_id
-        from ..models import Checkout
-
         order = self.check_form(fields)
         payment_id = fields.get("id") or _wire_id(transaction_id) or mollie_id()
-        checkout = Checkout.objects.filter(gateway=self.slug, token=payment_id).first()
+        checkout = api_kit.stored(self.slug, payment_id)
         kept: dict[str, Any] = dict(checkout.fields) if checkout is not None else dict(fields)
         currency = (vary.currency or order.currency).upper()
         kept.update(
             {
                 "id": payment_id,
-                "status": _STATUS[status],
+                "status": self.statuses[status],
                 "decidedAt": _now(),
                 "amount.currency": currency,
                 "amount.value": value(order.total if amount is None else amount, currency),
@@ -221,13 +227,13 @@ class MollieStandIn(StandIn):
             }
         )
         if checkout is None:
-            Checkout.objects.create(token=payment_id, gateway=self.slug, fields=kept)
+            api_kit.keep(self.slug, payment_id, kept)
         else:
-            Checkout.objects.filter(pk=checkout.pk).update(fields=kept)
+            api_kit.save_fields(checkout, kept)
         return Message(
             body=urlencode({"id": payment_id}).encode("ascii"),
             transaction_id=payment_id,
-            status=_STATUS[status],
+            status=self.statuses[status],
             headers={"User-Agent": "Mollie HTTP client/1.0"},
         )
 
@@ -274,32 +280,22 @@ def _wire_id(transaction_id: str | None) -> str:
 # -- the API ------------------------------------------------------------------------------------
 
 
-@gateway_view
+@api_kit.api_view
 def api_root(request: HttpRequest) -> HttpResponse:
-    return _error(404, "Not Found", f"The resource {request.path} does not exist.")
+    return _not_found(404, f"The resource {request.path} does not exist.")
 
 
-def _authorized(request: HttpRequest) -> HttpResponse | None:
-    try:
-        expected = played_key()
-    except FormRejected as exc:
-        return _error(exc.status, "Not Found", " ".join(exc.problems))
-    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    if scheme != "Bearer" or not key:
-        return _error(
-            401, "Unauthorized Request", "Missing authentication, or failed to authenticate"
+def _authorize(request: HttpRequest) -> None:
+    """The played account's API key as the Bearer token, else Mollie's 401."""
+    expected = api_kit.account_or_refuse(played_key, _not_found)
+    if not api_kit.same_secret(api_kit.bearer_token(request), expected):
+        raise api_kit.Refusal(
+            _error(401, "Unauthorized Request", "Missing authentication, or failed to authenticate")
         )
-    if not expected or not hmac.compare_digest(key.encode(), expected.encode()):
-        return _error(
-            401, "Unauthorized Request", "Missing authentication, or failed to authenticate"
-        )
-    return None
 
 
-def _flat(body: Any) -> dict[str, str] | None:
-    """The JSON body's parameters, flat as the sandbox keeps them (None: not an object)."""
-    if not isinstance(body, dict):
-        return None
+def _flat(body: Mapping[str, Any]) -> dict[str, str]:
+    """The JSON body's parameters, flat as the sandbox keeps them."""
     flat: dict[str, str] = {}
     for key, item in body.items():
         if isinstance(item, dict):
@@ -313,98 +309,58 @@ def _flat(body: Any) -> dict[str, str] | None:
     return flat
 
 
-@gateway_view
+def _api_base(request: HttpRequest) -> str:
+    """The API's root, which a payment's self link starts with."""
+    return request.build_absolute_uri(reverse("billing_sandbox:mollie:api"))
+
+
+@api_kit.api_view
 def payments(request: HttpRequest) -> HttpResponse:
     """``POST /v2/payments``: create the payment, remember it for the page."""
-    from .. import views
-    from ..models import Checkout
-
     if request.method != "POST":
         return _error(405, "Method Not Allowed", "Use POST to create a payment.")
-    refused = _authorized(request)
-    if refused is not None:
-        return refused
-    try:
-        params = _flat(json.loads(request.body.decode("utf-8")))
-    except (UnicodeDecodeError, ValueError):
-        params = None
-    if params is None:
+    _authorize(request)
+    data = api_kit.json_object(request)
+    if data is None:
         return _error(400, "Bad Request", "The request body is not a JSON object.")
+    params = _flat(data)
     key = request.headers.get("Idempotency-Key", "")
-    base = request.build_absolute_uri(reverse("billing_sandbox:mollie:api"))
-    if key:
-        first = (
-            Checkout.objects.filter(gateway=stand_in.slug, fields__idempotency_key=key)
-            .order_by("pk")
-            .first()
-        )
-        if first is not None:
-            if {k: v for k, v in first.fields.items() if k not in _OURS} != params:
-                return _error(
-                    422,
-                    "Unprocessable Entity",
-                    "The Idempotency-Key was used before with another request body.",
-                )
-            response = JsonResponse(stand_in.payment(first.fields, base=base), status=201)
-            response["Content-Type"] = "application/hal+json"
-            return response
-    try:
-        order = stand_in.check_form(params)
-    except FormRejected as exc:
-        return _error(422, "Unprocessable Entity", " ".join(exc.problems))
-    refused_target = views.foreign_target(stand_in, order)
-    if refused_target is not None:
-        return _error(422, "Unprocessable Entity", " ".join(refused_target.problems), "webhookUrl")
+    first = api_kit.first_with(stand_in.slug, "idempotency_key", key)
+    if first is not None:
+        if api_kit.asked(first, _OURS) != params:
+            return _unprocessable("The Idempotency-Key was used before with another request body.")
+        return _hal(stand_in.payment(first.fields, base=_api_base(request)), status=201)
+    order = api_kit.checked_order(stand_in, params, _unprocessable)
+    api_kit.refuse_foreign_target(stand_in, order, _bad_target)
     try:
         Decimal(params["amount.value"])
     except InvalidOperation:  # pragma: no cover - check_form refused it already
         return _error(422, "Unprocessable Entity", "The amount is invalid.", "amount")
     payment_id = mollie_id()
-    page = reverse("billing_sandbox:mollie:checkout", kwargs={"token": payment_id})
     fields = {
         **params,
         "id": payment_id,
-        "url": request.build_absolute_uri(page),
+        "url": api_kit.hosted_page(request, stand_in.slug, payment_id),
         "createdAt": _now(),
         "idempotency_key": key,
     }
-    Checkout.objects.create(token=payment_id, gateway=stand_in.slug, fields=fields)
-    response = JsonResponse(stand_in.payment(fields, base=base), status=201)
-    response["Content-Type"] = "application/hal+json"
-    return response
+    api_kit.keep(stand_in.slug, payment_id, fields)
+    return _hal(stand_in.payment(fields, base=_api_base(request)), status=201)
 
 
-def _resource_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """gateway_view for a view with URL arguments: CSRF-exempt, 404 unless served."""
-
-    @csrf_exempt
-    @wraps(view)
-    def wrapper(request: HttpRequest, **kwargs: str) -> HttpResponse:
-        return view(request, **kwargs) if guard.serves("mollie") else guard.not_enabled()
-
-    return wrapper
-
-
-@_resource_view
+@api_kit.api_view
 def payment_view(request: HttpRequest, payment_id: str) -> HttpResponse:
     """``GET /v2/payments/{id}``: the payment now, for the played account's key only."""
-    from ..models import Checkout
-
     if request.method != "GET":
         return _error(405, "Method Not Allowed", "Use GET to retrieve a payment.")
-    refused = _authorized(request)
-    if refused is not None:
-        return refused
-    checkout = Checkout.objects.filter(gateway=stand_in.slug, token=payment_id).first()
+    _authorize(request)
+    checkout = api_kit.stored(stand_in.slug, payment_id)
     if checkout is None or checkout.fields.get("account"):
-        return _error(404, "Not Found", f"No payment exists with token {payment_id}.")
+        return _not_found(404, f"No payment exists with token {payment_id}.")
     fields = dict(checkout.fields)
     if not fields.get("status") and checkout.decision:
         fields["status"] = _DECISION_STATUS.get(checkout.decision, "open")
-    base = request.build_absolute_uri(reverse("billing_sandbox:mollie:api"))
-    response = JsonResponse(stand_in.payment(fields, base=base))
-    response["Content-Type"] = "application/hal+json"
-    return response
+    return _hal(stand_in.payment(fields, base=_api_base(request)))
 
 
 # What the sandbox adds to a payment's parameters when it keeps them.

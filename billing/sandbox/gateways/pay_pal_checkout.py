@@ -47,24 +47,21 @@ import hashlib
 import hmac
 import json
 import re
-import secrets
 import string
 import threading
 import time
 import uuid
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
-from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import NoReverseMatch, URLPattern, path, reverse
-from django.views.decorators.csrf import csrf_exempt
+from django.urls import URLPattern, path, reverse
 
-from .. import guard
+from . import api_kit
 from .base import (
     APPROVED,
     AS_ASKED,
@@ -75,10 +72,12 @@ from .base import (
     Order,
     StandIn,
     Variation,
-    shop_settings,
     with_query,
 )
-from .kit import Problems
+from .kit import Problems, played_account
+
+if TYPE_CHECKING:
+    from ..models import Checkout, SentNotification
 
 SLUG = "pay_pal_checkout"
 MERCHANT = "PayPal sandbox business account"
@@ -90,7 +89,7 @@ TOKEN_SECONDS = 32400
 
 
 def paypal_id(length: int = 17) -> str:
-    return "".join(secrets.choice(_ID_CHARS) for _ in range(length))
+    return api_kit.random_string(length, _ID_CHARS)
 
 
 def capture_id_for(order_id: str) -> str:
@@ -101,10 +100,7 @@ def capture_id_for(order_id: str) -> str:
 
 
 def account() -> dict[str, str]:
-    configured = shop_settings(SLUG) or {}
-    return {
-        key: str(configured.get(key) or "") for key in ("CLIENT_ID", "CLIENT_SECRET", "WEBHOOK_ID")
-    }
+    return played_account(SLUG, "CLIENT_ID", "CLIENT_SECRET", "WEBHOOK_ID")
 
 
 # -- the signing key --------------------------------------------------------------------------
@@ -188,22 +184,6 @@ def cert_url() -> str:
         return f"https://api-m.sandbox.paypal.com/v1/notifications/certs/{CERT_NAME}"
 
 
-def webhook_endpoint(return_url: str) -> str:
-    """The app's listener, as its dashboard would have it: billing's notify/ on the
-    shop's origin (mounted as billing.urls, else beside the return/ it sends back to)."""
-    parts = urlsplit(return_url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return ""
-    try:
-        notify = reverse("billing:notify", kwargs={"integration": SLUG})
-    except NoReverseMatch:
-        base, found, _ = parts.path.rpartition("return/")
-        if not found:
-            return ""
-        notify = base + "notify/"
-    return f"{parts.scheme}://{parts.netloc}{notify}"
-
-
 def _now() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -260,7 +240,7 @@ class PayPalCheckoutStandIn(StandIn):
             currency=currency,
             total=total,
             items=(Item(name, 1, total),),
-            notify_url=fields.get("webhook_url") or webhook_endpoint(back),
+            notify_url=fields.get("webhook_url") or api_kit.webhook_endpoint(SLUG, back),
             return_url=back,
             cancel_url=fields.get("cancel_url", ""),
         )
@@ -415,18 +395,6 @@ def _decimal(text: str) -> Decimal:
 # -- the API ------------------------------------------------------------------------------------
 
 
-def gateway_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """As base.gateway_view, for views that take URL arguments: CSRF-exempt (PayPal's
-    API is called server to server), 404 unless the sandbox serves this integration."""
-
-    @csrf_exempt
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        return view(request, *args, **kwargs) if guard.serves(SLUG) else guard.not_enabled()
-
-    return wrapper
-
-
 def _error(status: int, name: str, message: str, issue: str = "") -> HttpResponse:
     body: dict[str, Any] = {"name": name, "message": message, "debug_id": paypal_id(13).lower()}
     if issue:
@@ -439,53 +407,54 @@ def _token_for(secret: str, expires: int) -> str:
     return f"A21AA{expires}.{mac}"
 
 
-def _authorized(request: HttpRequest, played: Mapping[str, str]) -> HttpResponse | None:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+def _not_found(status: int, message: str) -> HttpResponse:
+    return _error(status, "RESOURCE_NOT_FOUND", message)
+
+
+def _unprocessable(message: str) -> HttpResponse:
+    return _error(422, "UNPROCESSABLE_ENTITY", message, "INVALID_PARAMETER_VALUE")
+
+
+def _no_such_order() -> HttpResponse:
+    return _error(
+        404, "RESOURCE_NOT_FOUND", "The specified resource does not exist.", "INVALID_RESOURCE_ID"
+    )
+
+
+def _played() -> dict[str, str]:
+    return api_kit.account_or_refuse(account, _not_found)
+
+
+def _authorize(request: HttpRequest) -> None:
+    """An unexpired access token of the played app as the Bearer token, else PayPal's 401."""
+    secret = _played()["CLIENT_SECRET"]
+    token = api_kit.bearer_token(request)
     expires_text, _, _ = token.removeprefix("A21AA").partition(".")
-    if scheme != "Bearer" or not expires_text.isdigit() or not played["CLIENT_SECRET"]:
-        return JsonResponse({"error": "invalid_token", "error_description": "No token"}, status=401)
-    expected = _token_for(played["CLIENT_SECRET"], int(expires_text))
-    if (
-        not hmac.compare_digest(token.encode(), expected.encode())
-        or int(expires_text) < time.time()
-    ):
-        return JsonResponse(
-            {"error": "invalid_token", "error_description": "Token signature verification failed"},
-            status=401,
-        )
-    return None
+    if not expires_text.isdigit() or not secret:
+        raise _invalid_token("No token")
+    expected = _token_for(secret, int(expires_text))
+    if not api_kit.same_secret(token, expected) or int(expires_text) < time.time():
+        raise _invalid_token("Token signature verification failed")
 
 
-def _played() -> dict[str, str] | HttpResponse:
-    try:
-        return account()
-    except FormRejected as exc:
-        return _error(exc.status, "RESOURCE_NOT_FOUND", " ".join(exc.problems))
+def _invalid_token(description: str) -> api_kit.Refusal:
+    body = {"error": "invalid_token", "error_description": description}
+    return api_kit.Refusal(JsonResponse(body, status=401))
 
 
-@gateway_view
+@api_kit.api_view
 def api_root(request: HttpRequest) -> HttpResponse:
-    return _error(404, "RESOURCE_NOT_FOUND", f"No resource at {request.path}.")
+    return _not_found(404, f"No resource at {request.path}.")
 
 
-@gateway_view
+@api_kit.api_view
 def token_view(request: HttpRequest) -> HttpResponse:
     played = _played()
-    if isinstance(played, HttpResponse):
-        return played
     if request.method != "POST" or request.POST.get("grant_type") != "client_credentials":
         return JsonResponse({"error": "unsupported_grant_type"}, status=400)
-    scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
-    try:
-        given = base64.b64decode(encoded, validate=True).decode()
-    except (ValueError, UnicodeDecodeError):
-        given = ""
+    given = api_kit.basic_credentials(request)
     expected = f"{played['CLIENT_ID']}:{played['CLIENT_SECRET']}"
-    if (
-        scheme != "Basic"
-        or not played["CLIENT_SECRET"]
-        or not hmac.compare_digest(given.encode(), expected.encode())
-    ):
+    if given is None or not played["CLIENT_SECRET"] or not api_kit.same_secret(given, expected):
         return JsonResponse(
             {"error": "invalid_client", "error_description": "Client Authentication failed"},
             status=401,
@@ -501,14 +470,6 @@ def token_view(request: HttpRequest) -> HttpResponse:
             "nonce": f"{_now()}{paypal_id(8)}",
         }
     )
-
-
-def _json_body(request: HttpRequest) -> dict[str, Any] | None:
-    try:
-        data = json.loads(request.body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _order_fields(data: Mapping[str, Any]) -> dict[str, str] | str:
@@ -544,7 +505,6 @@ def _order_fields(data: Mapping[str, Any]) -> dict[str, str] | str:
 
 def _order_json(request: HttpRequest, fields: Mapping[str, str], status: str) -> dict[str, Any]:
     order_id = fields["id"]
-    page = reverse(f"billing_sandbox:{SLUG}:checkout", kwargs={"token": order_id})
     self_url = request.build_absolute_uri(
         reverse(f"billing_sandbox:{SLUG}:order", kwargs={"order_id": order_id})
     )
@@ -558,7 +518,8 @@ def _order_json(request: HttpRequest, fields: Mapping[str, str], status: str) ->
     links = [{"href": self_url, "rel": "self", "method": "GET"}]
     if status in ("CREATED", "PAYER_ACTION_REQUIRED"):
         rel = "payer-action" if fields.get("payment_source") else "approve"
-        links.append({"href": request.build_absolute_uri(page), "rel": rel, "method": "GET"})
+        page = api_kit.hosted_page(request, SLUG, order_id)
+        links.append({"href": page, "rel": rel, "method": "GET"})
     if status == "APPROVED":
         links.append({"href": self_url + "/capture", "rel": "capture", "method": "POST"})
     return {
@@ -571,30 +532,17 @@ def _order_json(request: HttpRequest, fields: Mapping[str, str], status: str) ->
     }
 
 
-@gateway_view
+@api_kit.api_view
 def orders(request: HttpRequest) -> HttpResponse:
     """``POST /v2/checkout/orders``: create the order, remember it for the page."""
-    from .. import views
-    from ..models import Checkout
-
     if request.method != "POST":
         return _error(405, "METHOD_NOT_SUPPORTED", "Use POST to create an order.")
-    played = _played()
-    if isinstance(played, HttpResponse):
-        return played
-    refused = _authorized(request, played)
-    if refused is not None:
-        return refused
+    _authorize(request)
     request_id = request.headers.get("PayPal-Request-Id", "")
-    if request_id:
-        first = (
-            Checkout.objects.filter(gateway=SLUG, fields__request_id=request_id)
-            .order_by("pk")
-            .first()
-        )
-        if first is not None:
-            return JsonResponse(_order_json(request, first.fields, _status(first)), status=200)
-    data = _json_body(request)
+    first = api_kit.first_with(SLUG, "request_id", request_id)
+    if first is not None:
+        return JsonResponse(_order_json(request, first.fields, _status(first)), status=200)
+    data = api_kit.json_object(request)
     if data is None:
         return _error(
             400,
@@ -604,21 +552,9 @@ def orders(request: HttpRequest) -> HttpResponse:
         )
     fields = _order_fields(data)
     if isinstance(fields, str):
-        return _error(422, "UNPROCESSABLE_ENTITY", fields, "INVALID_PARAMETER_VALUE")
-    try:
-        order = stand_in.check_form(fields)
-    except FormRejected as exc:
-        return _error(
-            422, "UNPROCESSABLE_ENTITY", " ".join(exc.problems), "INVALID_PARAMETER_VALUE"
-        )
-    refused_target = views.foreign_target(stand_in, order)
-    if refused_target is not None:
-        return _error(
-            422,
-            "UNPROCESSABLE_ENTITY",
-            " ".join(refused_target.problems),
-            "INVALID_PARAMETER_VALUE",
-        )
+        return _unprocessable(fields)
+    order = api_kit.checked_order(stand_in, fields, _unprocessable)
+    api_kit.refuse_foreign_target(stand_in, order, _unprocessable)
     order_id = paypal_id()
     kept = {
         **fields,
@@ -627,11 +563,11 @@ def orders(request: HttpRequest) -> HttpResponse:
         "request_id": request_id,
         "create_time": _now(),
     }
-    checkout = Checkout.objects.create(token=order_id, gateway=SLUG, fields=kept)
+    checkout = api_kit.keep(SLUG, order_id, kept)
     return JsonResponse(_order_json(request, kept, _status(checkout)), status=201)
 
 
-def _status(checkout: Any) -> str:
+def _status(checkout: "Checkout") -> str:
     if checkout.fields.get("capture"):
         return "COMPLETED"
     if checkout.decision == "approved":
@@ -639,59 +575,31 @@ def _status(checkout: Any) -> str:
     return "PAYER_ACTION_REQUIRED" if checkout.fields.get("payment_source") else "CREATED"
 
 
-def _checkout(order_id: str) -> Any:
-    from ..models import Checkout
-
-    return Checkout.objects.filter(token=order_id, gateway=SLUG).first()
-
-
-@gateway_view
+@api_kit.api_view
 def order_view(request: HttpRequest, order_id: str) -> HttpResponse:
     """``GET /v2/checkout/orders/{id}``."""
-    played = _played()
-    if isinstance(played, HttpResponse):
-        return played
-    refused = _authorized(request, played)
-    if refused is not None:
-        return refused
-    checkout = _checkout(order_id)
+    _authorize(request)
+    checkout = api_kit.stored(SLUG, order_id)
     if checkout is None or request.method != "GET":
-        return _error(
-            404,
-            "RESOURCE_NOT_FOUND",
-            "The specified resource does not exist.",
-            "INVALID_RESOURCE_ID",
-        )
+        return _no_such_order()
     if checkout.fields.get("capture"):
         return JsonResponse(json.loads(checkout.fields["capture"]))
     return JsonResponse(_order_json(request, checkout.fields, _status(checkout)))
 
 
-@gateway_view
+@api_kit.api_view
 def capture_view(request: HttpRequest, order_id: str) -> HttpResponse:
     """``POST /v2/checkout/orders/{id}/capture``: at most one capture per order."""
     from django.db import transaction
 
-    from ..models import Checkout, SentNotification
-
-    played = _played()
-    if isinstance(played, HttpResponse):
-        return played
-    refused = _authorized(request, played)
-    if refused is not None:
-        return refused
+    _authorize(request)
     if request.method != "POST":
         return _error(405, "METHOD_NOT_SUPPORTED", "Use POST to capture.")
     request_id = request.headers.get("PayPal-Request-Id", "")
     with transaction.atomic():
-        checkout = Checkout.objects.select_for_update().filter(token=order_id, gateway=SLUG).first()
+        checkout = api_kit.stored(SLUG, order_id, for_update=True)
         if checkout is None:
-            return _error(
-                404,
-                "RESOURCE_NOT_FOUND",
-                "The specified resource does not exist.",
-                "INVALID_RESOURCE_ID",
-            )
+            return _no_such_order()
         fields = dict(checkout.fields)
         if fields.get("capture"):
             if request_id and request_id == fields.get("capture_request_id"):
@@ -710,21 +618,17 @@ def capture_view(request: HttpRequest, order_id: str) -> HttpResponse:
                 "The payer has not approved the order.",
                 "ORDER_NOT_APPROVED",
             )
-        sent = (
-            SentNotification.objects.filter(gateway=SLUG, checkout=checkout).order_by("-pk").first()
-        )
-        capture = _decided_capture(fields, sent)
+        capture = _decided_capture(fields, api_kit.last_sent(checkout))
         body = _order_json(request, fields, "COMPLETED")
         body["purchase_units"][0]["payments"] = {"captures": [capture]}
         body["payer"] = {"payer_id": stand_in.return_url(fields, None).rpartition("PayerID=")[2]}
         fields["capture"] = json.dumps(body)
         fields["capture_request_id"] = request_id
-        checkout.fields = fields
-        checkout.save(update_fields=["fields"])
+        api_kit.save_fields(checkout, fields)
     return JsonResponse(body, status=201)
 
 
-def _decided_capture(fields: Mapping[str, str], sent: Any) -> dict[str, Any]:
+def _decided_capture(fields: Mapping[str, str], sent: "SentNotification | None") -> dict[str, Any]:
     """The capture the page's decision made: the one its webhook named (the amount it
     reported included); PENDING when that webhook was tampered with on the way."""
     reported: dict[str, Any] = {}
@@ -769,18 +673,13 @@ def _top_level(body: bytes) -> dict[str, bytes]:
             i += 1
 
 
-@gateway_view
+@api_kit.api_view
 def verify_view(request: HttpRequest) -> HttpResponse:
     """``POST /v1/notifications/verify-webhook-signature``."""
     from ..models import SentNotification
 
-    played = _played()
-    if isinstance(played, HttpResponse):
-        return played
-    refused = _authorized(request, played)
-    if refused is not None:
-        return refused
-    data = _json_body(request)
+    _authorize(request)
+    data = api_kit.json_object(request)
     names = (
         "auth_algo",
         "cert_url",
@@ -827,7 +726,7 @@ def verify_view(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"verification_status": "SUCCESS" if ok else "FAILURE"})
 
 
-@gateway_view
+@api_kit.api_view
 def cert_view(request: HttpRequest, name: str) -> HttpResponse:
     if name != CERT_NAME:
         return _error(404, "RESOURCE_NOT_FOUND", "No such certificate.")

@@ -24,35 +24,34 @@ import hashlib
 import hmac
 import json
 import re
-import secrets
-import string
 import time
 from collections.abc import Mapping
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.urls import URLPattern, path
 from django.utils import timezone
 
-from .. import guard
+from . import api_kit
 from .base import (
     APPROVED,
     AS_ASKED,
     CANCELLED,
     DECLINED,
-    FormRejected,
     Item,
     Message,
     Order,
     StandIn,
     Variation,
-    gateway_view,
     shop_settings,
 )
 from .kit import Problems
+
+if TYPE_CHECKING:
+    from ..models import Checkout
 
 # Stripe's minor units ("Supported currencies"), kept here apart from the shop's.
 ZERO_DECIMAL = set("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split())
@@ -60,8 +59,6 @@ THREE_DECIMAL = set("BHD JOD KWD OMR TND".split())
 API_VERSION = "2026-06-24.dahlia"
 MERCHANT = "Stripe test account"
 SESSION_LIFETIME = 24 * 3600  # expires_at's default: 24 hours after the session was made
-_ALPHANUMERIC = string.ascii_letters + string.digits
-_AMOUNT_TOTAL = re.compile(rb'("amount_total": )(\d+)')
 
 
 def stripe_exponent(currency: str) -> int:
@@ -70,7 +67,7 @@ def stripe_exponent(currency: str) -> int:
 
 
 def stripe_id(prefix: str) -> str:
-    return prefix + "".join(secrets.choice(_ALPHANUMERIC) for _ in range(24))
+    return prefix + api_kit.random_string(24)
 
 
 def sign(body: bytes, secret: str, timestamp: int) -> str:
@@ -96,24 +93,14 @@ def account() -> dict[str, Any]:
     return {"SECRET_KEY": str(configured.get("SECRET_KEY") or ""), "WEBHOOK_SECRETS": listed}
 
 
-def webhook_endpoint(success_url: str) -> str:
-    """The account's endpoint, as its Dashboard would have it: billing's notify/ on the
-    shop's origin (mounted as billing.urls, else beside the return/ it sends back to)."""
-    parts = urlsplit(success_url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return ""
-    try:
-        notify = reverse("billing:notify", kwargs={"integration": "stripe"})
-    except NoReverseMatch:
-        base, found, _ = parts.path.rpartition("return/")
-        if not found:
-            return ""
-        notify = base + "notify/"
-    return f"{parts.scheme}://{parts.netloc}{notify}"
-
-
-def _error(status: int, message: str, kind: str = "invalid_request_error", **extra: str) -> Any:
+def _error(
+    status: int, message: str, kind: str = "invalid_request_error", **extra: str
+) -> HttpResponse:
     return JsonResponse({"error": {"type": kind, "message": message, **extra}}, status=status)
+
+
+def _invalid(message: str) -> HttpResponse:
+    return _error(400, message)
 
 
 class StripeStandIn(StandIn):
@@ -175,7 +162,7 @@ class StripeStandIn(StandIn):
             currency=currency.upper(),
             total=each * int(quantity),
             items=(Item(name, int(quantity), each),),
-            notify_url=fields.get("webhook_url") or webhook_endpoint(success),
+            notify_url=fields.get("webhook_url") or api_kit.webhook_endpoint(self.slug, success),
             return_url=success,
             cancel_url=fields.get("cancel_url", ""),
         )
@@ -291,11 +278,7 @@ class StripeStandIn(StandIn):
 
     def tamper(self, message: Message) -> Message:
         """amount_total changed in the bytes; the signature stays Stripe's."""
-
-        def other(found: re.Match[bytes]) -> bytes:
-            return found.group(1) + (b"100" if found.group(2) == b"1" else b"1")
-
-        return replace(message, body=_AMOUNT_TOTAL.sub(other, message.body, count=1))
+        return api_kit.change_json_integer(message, "amount_total")
 
     def forge(self, message: Message) -> Message:
         """The same event with v1 signatures Stripe never made (same length)."""
@@ -317,76 +300,58 @@ stand_in = StripeStandIn()
 # -- the API ------------------------------------------------------------------------------------
 
 
-@gateway_view
+@api_kit.api_view
 def api_root(request: HttpRequest) -> HttpResponse:
     return _error(404, f"Unrecognized request URL ({request.method}: {request.path}).")
 
 
-def _authorized(request: HttpRequest, played: Mapping[str, Any]) -> HttpResponse | None:
-    given = request.headers.get("Authorization", "")
-    scheme, _, key = given.partition(" ")
-    if scheme != "Bearer" or not key:
-        return _error(401, "You did not provide an API key.")
-    expected = str(played["SECRET_KEY"])
-    if not expected or not hmac.compare_digest(key.encode(), expected.encode()):
+def _authorize(request: HttpRequest) -> None:
+    """The played account's secret key as the Bearer token, else Stripe's 401."""
+    expected = str(api_kit.account_or_refuse(account, _error)["SECRET_KEY"])
+    key = api_kit.bearer_token(request)
+    if not key:
+        raise api_kit.Refusal(_error(401, "You did not provide an API key."))
+    if not api_kit.same_secret(key, expected):
         # Stripe shows the key's last four characters only.
-        return _error(401, f"Invalid API Key provided: {key[:8]}****{key[-4:]}")
-    return None
+        raise api_kit.Refusal(_error(401, f"Invalid API Key provided: {key[:8]}****{key[-4:]}"))
 
 
-@gateway_view
+@api_kit.api_view
 def sessions(request: HttpRequest) -> HttpResponse:
     """``POST /v1/checkout/sessions``: create the session, remember it for the page."""
-    from .. import views
-    from ..models import Checkout
-
     if request.method != "POST":
         return _error(405, "Use POST to create a Checkout Session.")
-    try:
-        played = account()
-    except FormRejected as exc:
-        return _error(exc.status, " ".join(exc.problems))
-    refused = _authorized(request, played)
-    if refused is not None:
-        return refused
+    _authorize(request)
     try:
         params = dict(parse_qsl(request.body.decode("utf-8"), keep_blank_values=True))
     except UnicodeDecodeError:
         return _error(400, "The request body is not UTF-8.")
     key = request.headers.get("Idempotency-Key", "")
-    if key:
-        earlier = Checkout.objects.filter(gateway=stand_in.slug, fields__idempotency_key=key)
-        first = earlier.order_by("pk").first()
-        if first is not None:
-            if {k: v for k, v in first.fields.items() if k not in _OURS} != params:
-                return _error(
-                    400,
-                    "Keys for idempotent requests can only be used with the same parameters "
-                    "they were first used with.",
-                    kind="idempotency_error",
-                )
-            response = JsonResponse(stand_in.session(first.fields))
-            response["Idempotent-Replayed"] = "true"
-            return response
-    try:
-        order = stand_in.check_form(params)
-        if not order.return_url:
-            raise FormRejected("Stripe refuses this Checkout Session", ["success_url is required."])
-    except FormRejected as exc:
-        return _error(400, " ".join(exc.problems))
-    refused_target = views.foreign_target(stand_in, order)
-    if refused_target is not None:
-        return _error(400, " ".join(refused_target.problems))
+    first = api_kit.first_with(stand_in.slug, "idempotency_key", key)
+    if first is not None:
+        if api_kit.asked(first, _OURS) != params:
+            return _error(
+                400,
+                "Keys for idempotent requests can only be used with the same parameters "
+                "they were first used with.",
+                kind="idempotency_error",
+            )
+        response = JsonResponse(stand_in.session(first.fields))
+        response["Idempotent-Replayed"] = "true"
+        return response
+    order = api_kit.checked_order(stand_in, params, _invalid)
+    if not order.return_url:
+        return _invalid("success_url is required.")
+    api_kit.refuse_foreign_target(stand_in, order, _invalid)
     session_id = stripe_id("cs_test_")
-    page = reverse("billing_sandbox:stripe:checkout", kwargs={"token": session_id})
     fields = {
         **params,
         "id": session_id,
-        "url": request.build_absolute_uri(page),
+        "url": api_kit.hosted_page(request, stand_in.slug, session_id),
         "webhook_url": order.notify_url,
         "idempotency_key": key,
     }
-    Checkout.objects.create(token=session_id, gateway=stand_in.slug, fields=fields)
+    api_kit.keep(stand_in.slug, session_id, fields)
     return JsonResponse(stand_in.session(fields))
 
 
@@ -394,23 +359,13 @@ def sessions(request: HttpRequest) -> HttpResponse:
 _OURS = frozenset({"id", "url", "webhook_url", "idempotency_key"})
 
 
+@api_kit.api_view
 def session(request: HttpRequest, session_id: str) -> HttpResponse:
-    """``GET /v1/checkout/sessions/{id}``: the session as it stands now (404 unless the
-    sandbox serves Stripe, as for every gateway view)."""
-    from ..models import Checkout, SentNotification
-
-    if not guard.serves(stand_in.slug):
-        return guard.not_enabled()
+    """``GET /v1/checkout/sessions/{id}``: the session as it stands now."""
     if request.method != "GET":
         return _error(405, "Use GET to retrieve a Checkout Session.")
-    try:
-        played = account()
-    except FormRejected as exc:
-        return _error(exc.status, " ".join(exc.problems))
-    refused = _authorized(request, played)
-    if refused is not None:
-        return refused
-    checkout = Checkout.objects.filter(gateway=stand_in.slug, token=session_id).first()
+    _authorize(request)
+    checkout = api_kit.stored(stand_in.slug, session_id)
     if checkout is None:
         return _error(
             404,
@@ -418,19 +373,15 @@ def session(request: HttpRequest, session_id: str) -> HttpResponse:
             code="resource_missing",
             param="session",
         )
-    return JsonResponse(_as_it_stands(checkout, SentNotification))
+    return JsonResponse(_as_it_stands(checkout))
 
 
-def _as_it_stands(checkout: Any, sent_notifications: Any) -> dict[str, Any]:
+def _as_it_stands(checkout: "Checkout") -> dict[str, Any]:
     """The session's state from the customer's decision and the event it sent."""
     fields = checkout.fields
     created = int(checkout.created_at.timestamp())
     if checkout.decision == "approved":
-        sent = (
-            sent_notifications.objects.filter(checkout=checkout, authentic=True)
-            .order_by("-pk")
-            .first()
-        )
+        sent = api_kit.last_sent(checkout, authentic=True)
         if sent is not None:  # the very session the event carried
             found = json.loads(bytes(sent.body))["data"]["object"]
         else:  # the event was tampered with on the way: Stripe's record is as asked
