@@ -1,6 +1,7 @@
-"""What the gateways' test modules share: the shop's account, notify/, what it recorded."""
+"""What the gateways' test modules share: the shop's account, notify/, what it recorded;
+for checkouts created by API, the pay button's token, start/ and the routed API."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -9,6 +10,8 @@ from django.test import Client
 
 from billing.models import NotificationLog, Payment
 from billing.registry import get_integration
+from billing.testing.conformance import Delivery
+from billing.testing.routing import InProcessApi, routed
 
 
 def use_account(settings: Any, slug: str, account: dict[str, Any]) -> Any:
@@ -16,6 +19,35 @@ def use_account(settings: Any, slug: str, account: dict[str, Any]) -> Any:
     settings.MERCHANT_SETTINGS = {slug: dict(account)}
     settings.MERCHANT_TEST_MODE = True
     return settings
+
+
+def made_up_accounts(secret_prefix: str) -> dict[str, dict[str, Any]]:
+    """Made-up accounts (never real credentials) for the stand-ins that share one shop;
+    the secrets start with ``secret_prefix``, so a leak names the module it came from."""
+    return {
+        "pay_pal": {"RECEIVER_EMAIL": "shop@example.com"},
+        "world_pay": {
+            "INSTALLATION_ID": "1234",
+            "MD5_SECRET": f"{secret_prefix}-md5-secret",
+            "CALLBACK_PASSWORD": f"{secret_prefix}-callback-password",
+        },
+        "global_payments": {
+            "MERCHANT_ID": "shopmerchant",
+            "ACCOUNT": "internet",
+            "SHARED_SECRET": f"{secret_prefix}-shared-secret",
+        },
+        "ogone_payments": {
+            "PSPID": "demoshop",
+            "SHA_IN": f"{secret_prefix}-sha-in-passphrase",
+            "SHA_OUT": f"{secret_prefix}-sha-out-passphrase",
+            "HASH_ALGORITHM": "sha512",
+        },
+        "authorize_net_dpm": {
+            "LOGIN_ID": "demo-login",
+            "SIGNATURE_KEY": "0123456789ABCDEF" * 8,  # 128 made-up hex digits
+            "CURRENCY": "EUR",
+        },
+    }
 
 
 def settings_fixture(
@@ -45,6 +77,85 @@ def form_renderer(slug: str, currency: str, **fields: str) -> Callable[..., dict
         return integration.generate_form()
 
     return render
+
+
+def token_renderer(slug: str, currency: str) -> Callable[..., str]:
+    """``rendered(reference="ORDER-1", amount="10.00", currency=currency)``: the shop's pay
+    page for an order of a Mug, at a checkout created by API; records the payment and
+    returns the form's only field, its token."""
+
+    def rendered(
+        reference: str = "ORDER-1", amount: str = "10.00", currency: str = currency
+    ) -> str:
+        integration = get_integration(slug)
+        integration.add_order(
+            reference=reference, amount=Decimal(amount), currency=currency, description="Mug"
+        )
+        return integration.generate_form()["token"]
+
+    return rendered
+
+
+def starter(slug: str) -> Callable[..., Any]:
+    """``start(token, **extra)``: the pay button pressed, a POST to the gateway's start/
+    (``extra``: fields a customer added, which must mean nothing)."""
+    url = f"/billing/{slug}/start/"
+
+    def start(token: str, **extra: str) -> Any:
+        return Client().post(url, {"token": token, **extra})
+
+    return start
+
+
+def start_while_down(start: Callable[..., Any], token: str, api: Any, failure: list[Any]) -> str:
+    """The pay button pressed while the gateway's API fails as ``failure`` says (see
+    ``InProcessApi.down``): start/'s 502 page, as text."""
+    api.down = list(failure)
+    response = start(token)
+    assert response.status_code == 502
+    return response.content.decode()
+
+
+def assert_lost_answer_is_not_made_twice(start: Callable[..., Any], token: str, api: Any) -> None:
+    """The gateway made the checkout but its answer was lost: start/ fails, and pressed
+    again reuses the one the gateway has (the same idempotency key), never a second."""
+    from billing.sandbox.models import Checkout
+
+    api.down = ["after"]
+    assert start(token).status_code == 502 and Checkout.objects.count() == 1
+    assert start(token).status_code == 303 and Checkout.objects.count() == 1
+    assert Payment.objects.get().gateway_reference == Checkout.objects.get().token
+
+
+def routed_fixture(make: Callable[[], InProcessApi]) -> Any:
+    """A fixture on top of the module's ``shop`` fixture: billing's outbound HTTP answered
+    in process by ``make()``, the API it yields (which records the requests)."""
+
+    @pytest.fixture
+    def fixture(shop: Any) -> Iterator[InProcessApi]:
+        with routed(make()) as api:
+            yield api
+
+    return fixture
+
+
+def deliverer(slug: str) -> Callable[..., Any]:
+    """``deliver(delivery, django_capture_on_commit_callbacks, **headers)``: a Delivery
+    posted to the gateway's notify/ with its own headers (and ``headers``), with the
+    callbacks run on commit (where the payment is processed)."""
+    url = f"/billing/{slug}/notify/"
+
+    def deliver(delivery: Delivery, capture: Any, **headers: str) -> Any:
+        with capture(execute=True):
+            return Client().generic(
+                "POST",
+                url,
+                delivery.body,
+                content_type=delivery.content_type,
+                headers={**delivery.headers, **headers},
+            )
+
+    return deliver
 
 
 def poster(slug: str) -> Callable[..., Any]:

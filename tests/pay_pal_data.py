@@ -1,7 +1,15 @@
-"""IPN bodies shaped like PayPal's, including a windows-1252 one as PayPal sends it."""
+"""IPN bodies shaped like PayPal's, including a windows-1252 one as PayPal sends it; the
+order they pay and their post to notify/."""
 
 from decimal import Decimal
+from typing import Any
 from urllib.parse import urlencode
+
+from django.test import Client
+
+from billing import get_integration
+
+NOTIFY = "/billing/pay_pal/notify/"
 
 # Recorded shape of a Buy Now IPN (PayPal IPN simulator, values replaced).
 COMPLETED_FIELDS = [
@@ -41,6 +49,16 @@ STATUS_NAMES = {
     "cancelled": "Voided",
     "pending": "Pending",
 }
+
+
+def pay_pal_order() -> None:
+    """ORDER-1 for 10.00 at PayPal, its payment recorded as rendering its form does."""
+    get_integration("pay_pal", {"invoice": "ORDER-1", "amount": "10.00"}).generate_form()
+
+
+def post_ipn(body: bytes, client: Client | None = None) -> Any:
+    """``body`` posted to PayPal's notify/ as PayPal posts an IPN (by ``client``)."""
+    return (client or Client()).post(NOTIFY, body, content_type="application/x-www-form-urlencoded")
 
 
 def ipn_body(

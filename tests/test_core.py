@@ -21,7 +21,7 @@ from billing.exceptions import (
 from billing.integrations.pay_pal_integration import PayPalIntegration
 from billing.models import NotificationLog, Payment, PaymentStatus
 from billing.protocols import pay_pal
-from tests.pay_pal_data import ipn_body
+from tests.pay_pal_data import ipn_body, pay_pal_order, post_ipn
 
 pytestmark = pytest.mark.django_db
 
@@ -228,12 +228,10 @@ def test_checks(merchant: Any) -> None:
 
 
 def test_admin_pages_and_reprocess_action(admin_client: Client, fake_paypal: Any) -> None:
-    get_integration("pay_pal", {"invoice": "ORDER-1", "amount": "10.00"}).generate_form()
+    pay_pal_order()
     body = fake_paypal.send(ipn_body())
     fake_paypal.unreachable = True
-    Client().post(
-        "/billing/pay_pal/notify/", body, content_type="application/x-www-form-urlencoded"
-    )
+    post_ipn(body)
     log = NotificationLog.objects.get()
     for url in (
         "/admin/billing/payment/",
@@ -259,11 +257,9 @@ def test_pdt_token_never_logged(merchant: Any, fake_paypal: Any, caplog: Any) ->
     merchant.MERCHANT_SETTINGS["pay_pal"]["PDT_TOKEN"] = "very-secret-pdt-token"
     fake_paypal.unreachable = True
     caplog.set_level(logging.DEBUG)
-    get_integration("pay_pal", {"invoice": "ORDER-1", "amount": "10.00"}).generate_form()
+    pay_pal_order()
     Client().get("/billing/pay_pal/return/?ref=ORDER-1&tx=ABC")
-    Client().post(
-        "/billing/pay_pal/notify/", ipn_body(), content_type="application/x-www-form-urlencoded"
-    )
+    post_ipn(ipn_body())
     assert "very-secret-pdt-token" not in caplog.text
     assert all(
         "very-secret-pdt-token" not in (log.error or "") for log in NotificationLog.objects.all()
@@ -286,9 +282,7 @@ def test_a_parser_bug_is_a_logged_400_not_a_500(monkeypatch: Any) -> None:
         raise KeyError("bug")
 
     monkeypatch.setattr(PayPalIntegration, "parse_notification", broken)
-    response = Client(raise_request_exception=False).post(
-        "/billing/pay_pal/notify/", b"a=b", content_type="application/x-www-form-urlencoded"
-    )
+    response = post_ipn(b"a=b", Client(raise_request_exception=False))
     assert response.status_code == 400
     assert bytes(NotificationLog.objects.get().body) == b"a=b"
 
@@ -298,9 +292,7 @@ def test_a_broken_integration_still_stores_the_request(monkeypatch: Any) -> None
         raise RuntimeError("bug")
 
     monkeypatch.setattr(PayPalIntegration, "__init__", broken)
-    response = Client(raise_request_exception=False).post(
-        "/billing/pay_pal/notify/", b"a=b", content_type="application/x-www-form-urlencoded"
-    )
+    response = post_ipn(b"a=b", Client(raise_request_exception=False))
     assert response.status_code == 404
     assert bytes(NotificationLog.objects.get().body) == b"a=b"
 

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from django.http import HttpResponse
-from django.test import Client, RequestFactory
+from django.test import Client
 
 from billing import get_integration, http
 from billing.exceptions import InvalidData, VerificationUnavailable
@@ -27,7 +27,13 @@ from billing.sandbox.gateways import eway as stand_in_module
 from billing.sandbox.models import Checkout
 from billing.testing.conformance import Delivery, IntegrationConformance
 from billing.testing.routing import InProcessApi
-from billing.testing.routing import routed as in_process
+from tests.helpers import (
+    routed_fixture,
+    settings_fixture,
+    start_while_down,
+    starter,
+    token_renderer,
+)
 from tests.sandbox_helpers import SANDBOX, sandbox_settings
 
 API_KEY = "eway-tests-api-key-0000000000000000"
@@ -210,22 +216,13 @@ class Sandbox(InProcessApi):
         return super().answer(request)
 
 
-@pytest.fixture
-def shop(settings: Any) -> Any:
-    sandbox_settings(settings, "eway", SETTINGS)
-    return settings
-
-
-@pytest.fixture
-def api(shop: Any) -> Any:
-    with in_process(Sandbox()) as sandbox:
-        yield sandbox
+shop = settings_fixture("eway", SETTINGS, sandbox_settings)
+api = routed_fixture(Sandbox)
 
 
 # -- the conformance suite ------------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("api")
 class TestEwayConformance(IntegrationConformance):
     """eWAY's notification is its answer to billing's GET. A delivery the stand-in makes
     is that answer: it is fetched (through fetch_status, as reconciliation does) and
@@ -235,20 +232,15 @@ class TestEwayConformance(IntegrationConformance):
     slug = "eway"
     merchant_settings = SETTINGS
     currency = "AUD"
-
-    @pytest.fixture(autouse=True)
-    def _eway(self, api: Sandbox) -> None:
-        self.sandbox = api
+    routed_api = Sandbox
+    api: Sandbox
 
     def form(
         self, reference: str = "ORDER-1", amount: str = "10.00", **extra: str
     ) -> dict[str, str]:
-        page = self.render(reference, amount, **extra)
-        assert 'name="token"' in page and amount not in page
-        integration = get_integration(self.slug)
+        """The access code's parameters, its code recorded on the payment as start/ does."""
+        params = super().form(reference, amount, **extra)
         payment = self.payment(reference)
-        request = RequestFactory().get("/", HTTP_HOST="shop.test")
-        params = eway.form(integration.checkout_order(payment, {}, request), integration.account)
         code = f"A1001conformance{payment.pk}"
         Payment.objects.filter(pk=payment.pk).update(gateway_reference=code)
         return {**params, "AccessCode": code}
@@ -268,7 +260,7 @@ class TestEwayConformance(IntegrationConformance):
             return super().deliver(delivery, capture)
         integration = get_integration(self.slug)
         code = json.loads(delivery.body)["AccessCode"]
-        self.sandbox.fixed = delivery.body
+        self.api.fixed = delivery.body
         with capture(execute=True):
             body = eway.fetch_result(code, integration.account)
             process_fetched(integration, None, kind="fetch", body=body)
@@ -291,16 +283,8 @@ class TestEwayConformance(IntegrationConformance):
 # -- start/ -------------------------------------------------------------------------------------
 
 
-def rendered(reference: str = "ORDER-1", amount: str = "10.00", currency: str = "AUD") -> str:
-    integration = get_integration("eway")
-    integration.add_order(
-        reference=reference, amount=Decimal(amount), currency=currency, description="Mug"
-    )
-    return integration.generate_form()["token"]
-
-
-def start(token: str, **extra: str) -> Any:
-    return Client().post("/billing/eway/start/", {"token": token, **extra})
+rendered = token_renderer("eway", "AUD")
+start = starter("eway")
 
 
 def status() -> str:
@@ -345,10 +329,7 @@ class TestStart:
         self, failure: list[Any], api: Sandbox, caplog: Any
     ) -> None:
         token = rendered()
-        api.down = list(failure)
-        response = start(token)
-        assert response.status_code == 502
-        text = response.content.decode()
+        text = start_while_down(start, token, api, failure)
         assert "We could not reach eWAY" in text and f'value="{token}"' in text
         assert Payment.objects.get().gateway_reference == ""
         for secret in (API_KEY, API_PASSWORD):

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from django.test import Client, RequestFactory
+from django.test import Client
 
 from billing import get_integration
 from billing.exceptions import InvalidData, MalformedNotification
@@ -26,8 +26,17 @@ from billing.sandbox.gateways.base import Variation
 from billing.sandbox.models import Checkout, SentNotification
 from billing.testing.conformance import IntegrationConformance
 from billing.testing.routing import InProcessApi
-from billing.testing.routing import routed as in_process
-from tests.helpers import outcomes, signed_ref
+from tests.helpers import (
+    assert_lost_answer_is_not_made_twice,
+    outcomes,
+    poster,
+    routed_fixture,
+    settings_fixture,
+    signed_ref,
+    start_while_down,
+    starter,
+    token_renderer,
+)
 from tests.sandbox_helpers import SANDBOX, Customer, StandInFlows, order_form, sandbox_settings
 
 API_KEY = "test_tests0000000000000000000000"
@@ -194,16 +203,8 @@ class Sandbox(InProcessApi):
         super().__init__(lambda status: {"status": status, "title": "Error"})
 
 
-@pytest.fixture
-def shop(settings: Any) -> Any:
-    sandbox_settings(settings, "mollie", SETTINGS)
-    return settings
-
-
-@pytest.fixture
-def api(shop: Any) -> Any:
-    with in_process(Sandbox()) as sandbox:
-        yield sandbox
+shop = settings_fixture("mollie", SETTINGS, sandbox_settings)
+api = routed_fixture(Sandbox)
 
 
 # -- the conformance suite --------------------------------------------------------------------
@@ -217,26 +218,7 @@ class TestMollieConformance(IntegrationConformance):
     merchant_settings = SETTINGS
     currency = "EUR"
     other_currency = "USD"
-
-    @pytest.fixture(autouse=True)
-    def _routed(self, _configure: None, settings: Any) -> Any:
-        settings.DEBUG = True
-        settings.BILLING_SANDBOX = True
-        settings.BILLING_SANDBOX_URL = SANDBOX
-        settings.BILLING_SANDBOX_ALLOWED_ORIGINS = ["http://shop.test", "http://testserver"]
-        with in_process(Sandbox()):
-            yield
-
-    def form(
-        self, reference: str = "ORDER-1", amount: str = "10.00", **extra: str
-    ) -> dict[str, str]:
-        page = self.render(reference, amount, **extra)
-        assert 'name="token"' in page and amount not in page
-        integration = get_integration(self.slug)
-        payment = self.payment(reference)
-        request = RequestFactory().get("/", HTTP_HOST="shop.test")
-        order = integration.checkout_order(payment, {}, request)
-        return mollie.form(order, integration.account)
+    routed_api = Sandbox
 
     def secrets(self) -> list[str]:
         return [API_KEY]
@@ -245,12 +227,7 @@ class TestMollieConformance(IntegrationConformance):
 # -- attacks at notify/ -----------------------------------------------------------------------
 
 
-def rendered(reference: str = "ORDER-1", amount: str = "10.00", currency: str = "EUR") -> str:
-    integration = get_integration("mollie")
-    integration.add_order(
-        reference=reference, amount=Decimal(amount), currency=currency, description="Mug"
-    )
-    return integration.generate_form()["token"]
+rendered = token_renderer("mollie", "EUR")
 
 
 def params(reference: str = "ORDER-1") -> dict[str, str]:
@@ -264,11 +241,7 @@ def ping(status: str = "paid", **options: Any) -> Any:
     return stand_in.notification(params(), status=status, vary=vary)
 
 
-def deliver(body: bytes, capture: Any) -> Any:
-    with capture(execute=True):
-        return Client().post(
-            "/billing/mollie/notify/", body, content_type="application/x-www-form-urlencoded"
-        )
+deliver = poster("mollie")
 
 
 def status() -> str:
@@ -405,8 +378,7 @@ class TestAttacks:
 # -- the start/ route -----------------------------------------------------------------------------
 
 
-def start(token: str, **extra: str) -> Any:
-    return Client().post("/billing/mollie/start/", {"token": token, **extra})
+start = starter("mollie")
 
 
 @pytest.mark.django_db
@@ -448,21 +420,14 @@ class TestStart:
         self, failure: list[Any], api: Sandbox, caplog: Any
     ) -> None:
         token = rendered()
-        api.down = list(failure)
-        response = start(token)
-        assert response.status_code == 502
-        text = response.content.decode()
+        text = start_while_down(start, token, api, failure)
         assert "We could not reach Mollie" in text and f'value="{token}"' in text
         assert Checkout.objects.count() == 0 and Payment.objects.get().gateway_reference == ""
         assert API_KEY not in caplog.text and API_KEY not in text
         assert start(token).status_code == 303 and Checkout.objects.count() == 1
 
     def test_a_payment_made_but_its_answer_lost_is_not_made_twice(self, api: Sandbox) -> None:
-        token = rendered()
-        api.down = ["after"]
-        assert start(token).status_code == 502 and Checkout.objects.count() == 1
-        assert start(token).status_code == 303 and Checkout.objects.count() == 1
-        assert Payment.objects.get().gateway_reference == Checkout.objects.get().token
+        assert_lost_answer_is_not_made_twice(start, rendered(), api)
 
     def test_a_payment_for_another_amount_or_mode_is_refused(
         self, api: Sandbox, monkeypatch: Any
@@ -552,9 +517,7 @@ class TestFetched:
 # -- the sandbox, end to end ----------------------------------------------------------------------
 
 
-@pytest.fixture
-def sandbox(settings: Any) -> Any:
-    return sandbox_settings(settings, "mollie", SETTINGS)
+sandbox = settings_fixture("mollie", SETTINGS, sandbox_settings)
 
 
 class TestMollieSandboxFlows(StandInFlows):
@@ -566,25 +529,10 @@ class TestMollieSandboxFlows(StandInFlows):
     page_shows = ("10.00 EUR", "ORDER-1", "Mug")
     secrets = (API_KEY,)
     tampered = b"&amount=0.01"
+    routed_api = Sandbox
 
     def shop_form(self, **extra: str) -> dict[str, str]:
         return order_form("mollie", **extra)
-
-    def test_sandbox_is_the_service_url(self, sandbox: Any) -> None:
-        integration = get_integration("mollie")
-        assert integration.service_url == self.service_path
-        assert integration.endpoint("API_URL") == f"{SANDBOX}/sandbox/mollie/"
-
-    def test_good_form_opens_the_hosted_page(self, sandbox: Any) -> None:
-        with in_process(Sandbox()):
-            client = Client()
-            response = client.post(self.service_path, self.shop_form())
-            assert response.status_code == 303
-            page = client.get(response["Location"])
-        text = page.content.decode()
-        for shown in (*self.page_shows, "Approve payment", "Decline", "Cancel and return"):
-            assert shown in text
-        assert API_KEY not in text
 
     def test_the_webhook_is_only_the_id(self, live: Customer) -> None:
         live.pay("approve")

@@ -7,7 +7,6 @@ state without one, and the filters the wording relies on.
 import html as markup
 import re
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from django.test import Client
@@ -16,28 +15,11 @@ from django.utils import timezone
 from billing.models import NotificationLog, Outcome, Payment, PaymentEvent, PaymentStatus
 from demo.store.models import Order
 from demo.store.templatetags.store_tags import ago, possessive
-from tests.test_demo import paying, place_order
+from tests import test_demo
+from tests.test_demo import paying
 
-
-@pytest.fixture
-def shop(settings: Any, db: Any) -> None:
-    from demo import settings as demo_settings
-    from demo.store.management.commands.demo_data import load_products
-
-    settings.ROOT_URLCONF = "demo.urls"
-    settings.MERCHANT_TEST_MODE = True
-    settings.MERCHANT_SETTINGS = demo_settings.MERCHANT_SETTINGS
-    load_products()
-
-
-@pytest.fixture
-def owner(shop: None) -> Client:
-    return Client()
-
-
-@pytest.fixture
-def order(owner: Client) -> Order:
-    return Order.objects.get(reference=place_order(owner))
+# The demo shop, its customer and their order, as the demo's own tests set them up.
+shop, owner, order = test_demo.shop, test_demo.owner, test_demo.order
 
 
 def text(html: str) -> str:
@@ -58,6 +40,15 @@ def order_page(owner: Client, order: Order) -> str:
     return response.content.decode()
 
 
+def in_state(order: Order, status: str, came_back: bool) -> None:
+    """The order paying with Worldpay, its payment in ``status``; ``came_back``: the
+    customer has come back through cancel."""
+    payment = paying(order, "world_pay")
+    Payment.objects.filter(pk=payment.pk).update(status=status)
+    if came_back:
+        Order.objects.filter(pk=order.pk).update(cancelled_at=timezone.now())
+
+
 # status of the payment, the customer came back through cancel -> the banner's label
 STATES = [
     (PaymentStatus.PENDING, False, "Waiting for confirmation"),
@@ -74,10 +65,7 @@ STATES = [
 def test_state_tag_agrees_with_the_banner(
     order: Order, owner: Client, status: str, came_back: bool, label: str
 ) -> None:
-    payment = paying(order, "world_pay")
-    Payment.objects.filter(pk=payment.pk).update(status=status)
-    if came_back:
-        Order.objects.filter(pk=order.pk).update(cancelled_at=timezone.now())
+    in_state(order, status, came_back)
     assert banner_and_tag(order_page(owner, order)) == (label, label)
 
 
@@ -85,10 +73,7 @@ def test_state_tag_agrees_with_the_banner(
 def test_paid_with_only_once_paid(
     order: Order, owner: Client, status: str, came_back: bool, label: str
 ) -> None:
-    payment = paying(order, "world_pay")
-    Payment.objects.filter(pk=payment.pk).update(status=status)
-    if came_back:
-        Order.objects.filter(pk=order.pk).update(cancelled_at=timezone.now())
+    in_state(order, status, came_back)
     page = text(order_page(owner, order))
     if status == PaymentStatus.PAID:
         assert "Paid with Worldpay" in page and "Chosen payment method" not in page
@@ -102,10 +87,7 @@ def test_paid_with_only_once_paid(
 def test_every_unpaid_ending_offers_try_again(order: Order, owner: Client, status: str) -> None:
     """Declined (failed), cancelled by the gateway (Worldpay's decline), or cancelled by
     the customer coming back: not charged, so another go."""
-    payment = paying(order, "world_pay")
-    Payment.objects.filter(pk=payment.pk).update(status=status)
-    if status == PaymentStatus.PENDING:
-        Order.objects.filter(pk=order.pk).update(cancelled_at=timezone.now())
+    in_state(order, status, came_back=status == PaymentStatus.PENDING)
     assert ">Try again</a>" in order_page(owner, order)
 
 

@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from django.test import Client, RequestFactory
+from django.test import Client
 from django.utils import timezone
 
 from billing import get_integration, http
@@ -34,9 +34,16 @@ from billing.sandbox.models import Checkout, SentNotification
 from billing.testing.conformance import Delivery, IntegrationConformance
 from billing.testing.routing import InProcessApi
 from billing.testing.routing import routed as in_process
-from tests.helpers import outcomes, signed_ref
+from tests.helpers import (
+    deliverer,
+    outcomes,
+    settings_fixture,
+    signed_ref,
+    start_while_down,
+    starter,
+    token_renderer,
+)
 from tests.sandbox_helpers import (
-    SANDBOX,
     Customer,
     StandInFlows,
     logs,
@@ -63,16 +70,18 @@ class Api(InProcessApi):
         super().__init__(lambda status: {"name": "INTERNAL_SERVER_ERROR"})
 
 
-@pytest.fixture
-def shop(settings: Any) -> Any:
-    sandbox_settings(settings, SLUG, SETTINGS)
-    return settings
+def fresh_api() -> Api:
+    """PayPal's API, with no OAuth token cached from an earlier test."""
+    paypal.forget_tokens()
+    return Api()
+
+
+shop = settings_fixture(SLUG, SETTINGS, sandbox_settings)
 
 
 @pytest.fixture
 def api(shop: Any) -> Any:
-    paypal.forget_tokens()
-    with in_process(Api()) as routed:
+    with in_process(fresh_api()) as routed:
         yield routed
     paypal.forget_tokens()
 
@@ -171,26 +180,7 @@ class TestPayPalCheckoutConformance(IntegrationConformance):
     slug = "pay_pal_checkout"
     merchant_settings = SETTINGS
     currency = "USD"
-
-    @pytest.fixture(autouse=True)
-    def _api(self, _configure: Any, settings: Any) -> Any:
-        settings.DEBUG = True
-        settings.BILLING_SANDBOX = True
-        settings.BILLING_SANDBOX_URL = SANDBOX
-        paypal.forget_tokens()
-        with in_process(Api()) as routed:
-            yield routed
-
-    def form(
-        self, reference: str = "ORDER-1", amount: str = "10.00", **extra: str
-    ) -> dict[str, str]:
-        page = self.render(reference, amount, **extra)
-        assert 'name="token"' in page and amount not in page
-        integration = get_integration(self.slug)
-        order = integration.checkout_order(
-            self.payment(reference), {}, RequestFactory().get("/", HTTP_HOST="shop.test")
-        )
-        return paypal.form(order, integration.account)
+    routed_api = fresh_api
 
     def secrets(self) -> list[str]:
         return [CLIENT_SECRET]
@@ -199,16 +189,8 @@ class TestPayPalCheckoutConformance(IntegrationConformance):
 # -- helpers -------------------------------------------------------------------------------------
 
 
-def rendered(reference: str = "ORDER-1", amount: str = "10.00", currency: str = "EUR") -> str:
-    integration = get_integration(SLUG)
-    integration.add_order(
-        reference=reference, amount=Decimal(amount), currency=currency, description="Mug"
-    )
-    return integration.generate_form()["token"]
-
-
-def start(token: str) -> Any:
-    return Client().post(f"/billing/{SLUG}/start/", {"token": token})
+rendered = token_renderer(SLUG, "EUR")
+start = starter(SLUG)
 
 
 def opened(reference: str = "ORDER-1", amount: str = "10.00") -> Checkout:
@@ -246,15 +228,7 @@ def come_back(checkout: Checkout, reference: str = "ORDER-1", token: str | None 
     return Client().get(url)
 
 
-def deliver(delivery: Delivery, capture: Any) -> Any:
-    with capture(execute=True):
-        return Client().generic(
-            "POST",
-            f"/billing/{SLUG}/notify/",
-            delivery.body,
-            content_type=delivery.content_type,
-            headers=dict(delivery.headers),
-        )
+deliver = deliverer(SLUG)
 
 
 def status(reference: str = "ORDER-1") -> str:
@@ -294,9 +268,7 @@ class TestStart:
 
     def test_an_api_that_fails_gets_a_page_with_a_retry(self, api: Api) -> None:
         token = rendered()
-        api.down = [500, 500]  # the token endpoint, twice (one retry)
-        response = start(token)
-        assert response.status_code == 502
+        start_while_down(start, token, api, [500, 500])  # the token endpoint, twice (one retry)
         assert Checkout.objects.count() == 0 and Payment.objects.get().gateway_reference == ""
         assert start(token).status_code == 303
 
@@ -643,9 +615,7 @@ class TestFetchStatus:
 # -- the sandbox, end to end ----------------------------------------------------------------------
 
 
-@pytest.fixture
-def sandbox(settings: Any) -> Any:
-    return sandbox_settings(settings, SLUG, SETTINGS)
+sandbox = settings_fixture(SLUG, SETTINGS, sandbox_settings)
 
 
 class TestPayPalCheckoutSandboxFlows(StandInFlows):
@@ -658,27 +628,10 @@ class TestPayPalCheckoutSandboxFlows(StandInFlows):
     page_shows = ("10.00 EUR", "ORDER-1", "Mug")
     secrets = (CLIENT_SECRET,)
     tampered = b'"value": "0.01"'
+    routed_api = Api
 
     def shop_form(self, **extra: str) -> dict[str, str]:
         return order_form(SLUG, **extra)
-
-    def test_sandbox_is_the_service_url(self, sandbox: Any) -> None:
-        integration = get_integration(SLUG)
-        assert integration.service_url == self.service_path
-        assert integration.endpoint("API_URL") == f"{SANDBOX}/sandbox/{SLUG}/"
-
-    def test_good_form_opens_the_hosted_page(self, sandbox: Any) -> None:
-        with in_process(Api()):
-            client = Client()
-            response = client.post(self.service_path, self.shop_form())
-            assert response.status_code == 303
-            page = client.get(response["Location"])
-        assert page.status_code == 200
-        text = page.content.decode()
-        for shown in (*self.page_shows, "Approve payment", "Decline", "Cancel and return"):
-            assert shown in text
-        for secret in self.secrets:
-            assert secret not in text
 
     def test_a_return_after_the_webhook_captures_nothing(self, live: Customer) -> None:
         reply = live.pay("approve")  # the webhook pays ...

@@ -179,6 +179,24 @@ def sign(shop: Party, content: bytes) -> bytes:
     )
 
 
+def ewp_settings(
+    shop: Party, paypal: Party, private_key: str | None = None
+) -> dict[str, dict[str, Any]]:
+    """MERCHANT_SETTINGS for PayPal with encrypted buttons: the shop's certificate and
+    key (or ``private_key``), PayPal's certificate."""
+    return {
+        "pay_pal": {
+            "RECEIVER_EMAIL": "shop@example.com",
+            "EWP": {
+                "CERT_ID": "CERT-123",
+                "CERT": shop.cert_pem,
+                "PRIVATE_KEY": shop.key_pem if private_key is None else private_key,
+                "PAYPAL_CERT": paypal.cert_pem,
+            },
+        }
+    }
+
+
 def openssl(*args: str | Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     assert OPENSSL is not None
     return subprocess.run(
@@ -353,17 +371,7 @@ def test_rendered_form_holds_only_the_encrypted_button(
     settings: Any, shop: Party, paypal: Party
 ) -> None:
     settings.MERCHANT_TEST_MODE = True
-    settings.MERCHANT_SETTINGS = {
-        "pay_pal": {
-            "RECEIVER_EMAIL": "shop@example.com",
-            "EWP": {
-                "CERT_ID": "CERT-123",
-                "CERT": shop.cert_pem,
-                "PRIVATE_KEY": shop.key_pem,
-                "PAYPAL_CERT": paypal.cert_pem,
-            },
-        }
-    }
+    settings.MERCHANT_SETTINGS = ewp_settings(shop, paypal)
     integration = get_integration("pay_pal")
     integration.add_fields(
         {"invoice": "ORDER-1", "amount": Decimal("10.00"), "item_name": "Mug", "quantity": "2"}
@@ -403,17 +411,8 @@ def test_rendered_form_holds_only_the_encrypted_button(
 def test_a_broken_ewp_setting_fails_loudly_without_the_key(
     settings: Any, shop: Party, paypal: Party
 ) -> None:
-    settings.MERCHANT_SETTINGS = {
-        "pay_pal": {
-            "RECEIVER_EMAIL": "shop@example.com",
-            "EWP": {
-                "CERT_ID": "CERT-123",
-                "CERT": shop.cert_pem,
-                "PRIVATE_KEY": shop.key_pem.replace("MII", "XXX", 1),
-                "PAYPAL_CERT": paypal.cert_pem,
-            },
-        }
-    }
+    broken_key = shop.key_pem.replace("MII", "XXX", 1)
+    settings.MERCHANT_SETTINGS = ewp_settings(shop, paypal, private_key=broken_key)
     integration = get_integration("pay_pal")
     integration.add_fields({"invoice": "ORDER-2", "amount": "5.00"})
     with pytest.raises(InvalidData) as caught:

@@ -19,36 +19,14 @@ from billing.sandbox.gateways import get_stand_in
 from billing.sandbox.gateways.base import FormRejected, Message
 from billing.sandbox.gateways.world_pay import md5_signature
 from billing.sandbox.models import Checkout, SentNotification
+from tests.helpers import made_up_accounts
 from tests.sandbox_helpers import order_form
 
 pytestmark = pytest.mark.django_db
 
 SHOP = "http://shop.test"
 # Made-up accounts (never real credentials), one per stand-in.
-ACCOUNTS: dict[str, dict[str, Any]] = {
-    "pay_pal": {"RECEIVER_EMAIL": "shop@example.com"},
-    "world_pay": {
-        "INSTALLATION_ID": "1234",
-        "MD5_SECRET": "attack-md5-secret",
-        "CALLBACK_PASSWORD": "attack-callback-password",
-    },
-    "global_payments": {
-        "MERCHANT_ID": "shopmerchant",
-        "ACCOUNT": "internet",
-        "SHARED_SECRET": "attack-shared-secret",
-    },
-    "ogone_payments": {
-        "PSPID": "demoshop",
-        "SHA_IN": "attack-sha-in-passphrase",
-        "SHA_OUT": "attack-sha-out-passphrase",
-        "HASH_ALGORITHM": "sha512",
-    },
-    "authorize_net_dpm": {
-        "LOGIN_ID": "demo-login",
-        "SIGNATURE_KEY": "0123456789ABCDEF" * 8,  # 128 made-up hex digits
-        "CURRENCY": "EUR",
-    },
-}
+ACCOUNTS = made_up_accounts("attack")
 SERVICE = {
     "pay_pal": "/sandbox/pay_pal/cgi-bin/webscr",
     "world_pay": "/sandbox/world_pay/wcc/purchase",

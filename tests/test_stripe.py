@@ -33,8 +33,16 @@ from billing.sandbox.gateways.base import Variation
 from billing.sandbox.models import Checkout, SentNotification
 from billing.testing.conformance import Delivery, IntegrationConformance
 from billing.testing.routing import InProcessApi
-from billing.testing.routing import routed as in_process
-from tests.helpers import outcomes
+from tests.helpers import (
+    assert_lost_answer_is_not_made_twice,
+    deliverer,
+    outcomes,
+    routed_fixture,
+    settings_fixture,
+    start_while_down,
+    starter,
+    token_renderer,
+)
 from tests.sandbox_helpers import SANDBOX, Customer, StandInFlows, order_form, sandbox_settings
 
 SECRET_KEY = "sk_test_tests0000000000000000000000"
@@ -222,17 +230,6 @@ class TestStripeConformance(IntegrationConformance):
     merchant_settings = SETTINGS
     currency = "USD"
 
-    def form(
-        self, reference: str = "ORDER-1", amount: str = "10.00", **extra: str
-    ) -> dict[str, str]:
-        page = self.render(reference, amount, **extra)
-        assert 'name="token"' in page and amount not in page
-        integration = get_integration(self.slug)
-        payment = self.payment(reference)
-        request = RequestFactory().get("/", HTTP_HOST="shop.test")
-        order = integration.checkout_order(payment, {}, request)
-        return stripe.form(order, integration.account)
-
     def secrets(self) -> list[str]:
         return [SECRET_KEY, WEBHOOK_SECRET]
 
@@ -240,19 +237,8 @@ class TestStripeConformance(IntegrationConformance):
 # -- attacks at notify/ -----------------------------------------------------------------------
 
 
-@pytest.fixture
-def shop(settings: Any) -> Any:
-    sandbox_settings(settings, "stripe", SETTINGS)
-    return settings
-
-
-def rendered(reference: str = "ORDER-1", amount: str = "10.00", currency: str = "EUR") -> str:
-    """The shop's pay page for an order: records the payment; the form's token."""
-    integration = get_integration("stripe")
-    integration.add_order(
-        reference=reference, amount=Decimal(amount), currency=currency, description="Mug"
-    )
-    return integration.generate_form()["token"]
+shop = settings_fixture("stripe", SETTINGS, sandbox_settings)
+rendered = token_renderer("stripe", "EUR")
 
 
 def session_params(reference: str = "ORDER-1") -> dict[str, str]:
@@ -272,15 +258,7 @@ def resigned(message: Any, *, t: int, secrets: list[str]) -> Delivery:
     return Delivery(message.body, message.content_type, headers={"Stripe-Signature": header})
 
 
-def deliver(delivery: Delivery, capture: Any, **headers: str) -> Any:
-    with capture(execute=True):
-        return Client().generic(
-            "POST",
-            "/billing/stripe/notify/",
-            delivery.body,
-            content_type=delivery.content_type,
-            headers={**delivery.headers, **headers},
-        )
+deliver = deliverer("stripe")
 
 
 def status() -> str:
@@ -423,14 +401,8 @@ class Sandbox(InProcessApi):
         super().__init__(lambda status: {"error": {"type": "api_error"}})
 
 
-@pytest.fixture
-def api(shop: Any) -> Any:
-    with in_process(Sandbox()) as sandbox:
-        yield sandbox
-
-
-def start(token: str, **extra: str) -> Any:
-    return Client().post("/billing/stripe/start/", {"token": token, **extra})
+api = routed_fixture(Sandbox)
+start = starter("stripe")
 
 
 @pytest.mark.django_db
@@ -497,10 +469,7 @@ class TestStart:
         self, failure: list[Any], api: Sandbox, caplog: Any
     ) -> None:
         token = rendered()
-        api.down = list(failure)
-        response = start(token)
-        assert response.status_code == 502
-        text = response.content.decode()
+        text = start_while_down(start, token, api, failure)
         assert "We could not reach Stripe" in text and "Try again" in text
         assert f'value="{token}"' in text and 'action="/billing/stripe/start/"' in text
         assert Checkout.objects.count() == 0 and Payment.objects.get().gateway_reference == ""
@@ -510,13 +479,7 @@ class TestStart:
         assert retry.status_code == 303 and Checkout.objects.count() == 1
 
     def test_a_session_made_but_its_answer_lost_is_not_made_twice(self, api: Sandbox) -> None:
-        token = rendered()
-        api.down = ["after"]
-        assert start(token).status_code == 502
-        assert Checkout.objects.count() == 1  # Stripe has it
-        response = start(token)
-        assert response.status_code == 303 and Checkout.objects.count() == 1
-        assert Payment.objects.get().gateway_reference == Checkout.objects.get().token
+        assert_lost_answer_is_not_made_twice(start, rendered(), api)
 
     def test_a_session_for_another_amount_is_refused(self, api: Sandbox, monkeypatch: Any) -> None:
         token = rendered()
@@ -612,9 +575,7 @@ def test_routes_work_mounted_seed_style(shop: Any) -> None:
 # -- the sandbox, end to end ----------------------------------------------------------------------
 
 
-@pytest.fixture
-def sandbox(settings: Any) -> Any:
-    return sandbox_settings(settings, "stripe", SETTINGS)
+sandbox = settings_fixture("stripe", SETTINGS, sandbox_settings)
 
 
 class TestStripeSandboxFlows(StandInFlows):
@@ -626,27 +587,10 @@ class TestStripeSandboxFlows(StandInFlows):
     page_shows = ("10.00 EUR", "ORDER-1", "Mug")
     secrets = (SECRET_KEY, WEBHOOK_SECRET)
     tampered = b'"amount_total": 1,'
+    routed_api = Sandbox
 
     def shop_form(self, **extra: str) -> dict[str, str]:
         return order_form("stripe", **extra)
-
-    def test_sandbox_is_the_service_url(self, sandbox: Any) -> None:
-        integration = get_integration("stripe")
-        assert integration.service_url == self.service_path  # the shop's own route
-        assert integration.endpoint("API_URL") == f"{SANDBOX}/sandbox/stripe/"
-
-    def test_good_form_opens_the_hosted_page(self, sandbox: Any) -> None:
-        with in_process(Sandbox()):
-            client = Client()
-            response = client.post(self.service_path, self.shop_form())
-            assert response.status_code == 303
-            page = client.get(response["Location"])
-        assert page.status_code == 200
-        text = page.content.decode()
-        for shown in (*self.page_shows, "Approve payment", "Decline", "Cancel and return"):
-            assert shown in text
-        for secret in self.secrets:
-            assert secret not in text
 
     def test_decline_reports_a_failed_delayed_payment(self, live: Customer) -> None:
         live.pay("decline")

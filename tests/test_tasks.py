@@ -3,13 +3,11 @@
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
-from billing import get_integration
 from billing.models import NotificationLog, Outcome, Payment, PaymentStatus
 from billing.tasks import process_notification, task_backends
-from tests.pay_pal_data import ipn_body
+from tests.pay_pal_data import ipn_body, pay_pal_order, post_ipn
 
 try:
     import django.tasks  # noqa: F401
@@ -35,11 +33,9 @@ def queued(settings: Any) -> Any:
 
 
 def test_notify_only_stores_and_queues_with_a_real_backend(queued: Any, fake_paypal: Any) -> None:
-    get_integration("pay_pal", {"invoice": "ORDER-1", "amount": "10.00"}).generate_form()
+    pay_pal_order()
     body = fake_paypal.send(ipn_body())
-    response = Client().post(
-        "/billing/pay_pal/notify/", body, content_type="application/x-www-form-urlencoded"
-    )
+    response = post_ipn(body)
     assert response.status_code == 200
     log = NotificationLog.objects.get()
     assert log.outcome == Outcome.RECEIVED and fake_paypal.postbacks == []
@@ -52,12 +48,10 @@ def test_notify_only_stores_and_queues_with_a_real_backend(queued: Any, fake_pay
 
 
 def test_unknown_verification_is_requeued_for_later(queued: Any, fake_paypal: Any) -> None:
-    get_integration("pay_pal", {"invoice": "ORDER-1", "amount": "10.00"}).generate_form()
+    pay_pal_order()
     body = fake_paypal.send(ipn_body())
     fake_paypal.unreachable = True
-    Client().post(
-        "/billing/pay_pal/notify/", body, content_type="application/x-www-form-urlencoded"
-    )
+    post_ipn(body)
     log = NotificationLog.objects.get()
     assert process_notification.call(log.pk) == Outcome.RETRY
     retry = queued.results[-1]
@@ -71,13 +65,9 @@ def test_unknown_verification_is_requeued_for_later(queued: Any, fake_paypal: An
 
 def test_gives_up_after_max_attempts(queued: Any, fake_paypal: Any, settings: Any) -> None:
     settings.BILLING_MAX_VERIFY_ATTEMPTS = 2
-    get_integration("pay_pal", {"invoice": "ORDER-1", "amount": "10.00"}).generate_form()
+    pay_pal_order()
     fake_paypal.unreachable = True
-    Client().post(
-        "/billing/pay_pal/notify/",
-        fake_paypal.send(ipn_body()),
-        content_type="application/x-www-form-urlencoded",
-    )
+    post_ipn(fake_paypal.send(ipn_body()))
     log = NotificationLog.objects.get()
     assert process_notification.call(log.pk) == Outcome.RETRY
     assert process_notification.call(log.pk) == Outcome.ERROR

@@ -24,6 +24,7 @@ from billing.signals import transaction_was_successful
 from billing.testing import FakePayPal, NotifyError, checkout, notify, statuses
 from billing.testing.fakes import active_fake
 from billing.testing.pytest_plugin import billing_fake_paypal, billing_notify  # noqa: F401
+from tests.helpers import made_up_accounts
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "testing.md"
@@ -160,30 +161,7 @@ def test_the_example_above_is_the_docs_one() -> None:
 # -- the same, for every built-in gateway -------------------------------------------------------
 
 # Made-up accounts (never real credentials), one per built-in gateway.
-ACCOUNTS: dict[str, dict[str, Any]] = {
-    "pay_pal": {"RECEIVER_EMAIL": "shop@example.com"},
-    "world_pay": {
-        "INSTALLATION_ID": "1234",
-        "MD5_SECRET": "helper-md5-secret",
-        "CALLBACK_PASSWORD": "helper-callback-password",
-    },
-    "global_payments": {
-        "MERCHANT_ID": "shopmerchant",
-        "ACCOUNT": "internet",
-        "SHARED_SECRET": "helper-shared-secret",
-    },
-    "ogone_payments": {
-        "PSPID": "demoshop",
-        "SHA_IN": "helper-sha-in-passphrase",
-        "SHA_OUT": "helper-sha-out-passphrase",
-        "HASH_ALGORITHM": "sha512",
-    },
-    "authorize_net_dpm": {
-        "LOGIN_ID": "demo-login",
-        "SIGNATURE_KEY": "0123456789ABCDEF" * 8,  # 128 made-up hex digits
-        "CURRENCY": "EUR",
-    },
-}
+ACCOUNTS = made_up_accounts("helper")
 
 
 class Gateway:

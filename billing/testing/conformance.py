@@ -5,14 +5,20 @@ settings and a currency. The gateway's side comes from its sandbox stand-in (how
 notifies, tampered and forged), and what the gateway does differently from its row in
 ``billing.testing.traits``. Every test below then runs against that integration. A test
 class may still override the gateway's side, e.g. to write the wire format by hand.
+
+For a checkout created by API (an ``ApiCheckoutIntegration``) the gateway never sees the
+rendered page, which carries only a token: ``form()`` is then the session's parameters
+that start/ sends. A class naming ``routed_api`` (an ``InProcessApi`` factory) has the
+sandbox on and billing's outbound HTTP answered by its stand-in, in process, for
+gateways whose verification asks the gateway.
 """
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import unquote_to_bytes
 
 import pytest
@@ -20,12 +26,15 @@ from django.template import Context, Template
 from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
 
+from ..api_checkout import ApiCheckoutIntegration
 from ..exceptions import InvalidData
 from ..models import NotificationLog, Outcome, Payment, PaymentStatus
 from ..registry import get_integration
 from ..sandbox.gateways import get_stand_in
 from ..sandbox.gateways.base import Message, StandIn, Variation
 from ..signals import transaction_was_successful, transaction_was_unsuccessful
+from .flows import SANDBOX
+from .routing import InProcessApi, routed
 from .traits import TRAITS, GatewayTraits
 
 
@@ -61,6 +70,8 @@ class SignalRecorder:
 
 _INPUT = re.compile(r'<input type="hidden" name="([^"]*)" value="([^"]*)">')
 _BOUNDARY = "billing-conformance-boundary"
+# The shop's host in the forms the suite renders (and the origin the sandbox may notify).
+_SHOP_HOST = "shop.test"
 
 
 def as_multipart(delivery: Delivery) -> Delivery:
@@ -86,6 +97,9 @@ class IntegrationConformance:
     currency = "USD"
     # The suite's other currency, for an authentic notification in the wrong one.
     other_currency = "EUR"
+    # Answers billing's outbound HTTP in process (the sandbox's API stand-in); None: the
+    # suite makes no outbound call. A class, or a function that returns one.
+    routed_api: ClassVar[Callable[[], InProcessApi] | None] = None
 
     # -- what the gateway does differently (its traits row) -------------------------------
 
@@ -180,6 +194,22 @@ class IntegrationConformance:
         settings.MERCHANT_SETTINGS = {self.slug: dict(self.merchant_settings)}
         settings.MERCHANT_TEST_MODE = True
 
+    @pytest.fixture(autouse=True)
+    def _routed(self, _configure: None, settings: Any) -> Iterator[InProcessApi | None]:
+        """With ``routed_api``: the sandbox on, its API answering billing's calls
+        (``self.api`` records them)."""
+        make = type(self).routed_api  # read off the class: a function stays unbound
+        if make is None:
+            yield None
+            return
+        settings.DEBUG = True
+        settings.BILLING_SANDBOX = True
+        settings.BILLING_SANDBOX_URL = SANDBOX
+        settings.BILLING_SANDBOX_ALLOWED_ORIGINS = [f"http://{_SHOP_HOST}"]
+        with routed(make()) as api:
+            self.api = api
+            yield api
+
     @pytest.fixture
     def signals(self) -> Any:
         recorder = SignalRecorder()
@@ -193,7 +223,7 @@ class IntegrationConformance:
         integration = get_integration(self.slug)
         integration.add_fields(self.order(reference, Decimal(amount), self.currency))
         integration.add_fields(extra)
-        request = RequestFactory().get("/checkout/", HTTP_HOST="shop.test")
+        request = RequestFactory().get("/checkout/", HTTP_HOST=_SHOP_HOST)
         template = Template(
             "{% load render_integration from billing_tags %}{% render_integration obj %}"
         )
@@ -202,10 +232,25 @@ class IntegrationConformance:
     def form(
         self, reference: str = "ORDER-1", amount: str = "10.00", **extra: str
     ) -> dict[str, str]:
-        return {
-            html.unescape(k): html.unescape(v)
-            for k, v in _INPUT.findall(self.render(reference, amount, **extra))
-        }
+        """What the gateway receives for the order: the rendered form's hidden fields, or
+        for a checkout created by API, the session's parameters."""
+        page = self.render(reference, amount, **extra)
+        integration = get_integration(self.slug)
+        if isinstance(integration, ApiCheckoutIntegration):
+            return self.session_params(integration, page, reference, amount)
+        return {html.unescape(k): html.unescape(v) for k, v in _INPUT.findall(page)}
+
+    def session_params(
+        self, integration: ApiCheckoutIntegration, page: str, reference: str, amount: str
+    ) -> dict[str, str]:
+        """The parameters start/ sends the gateway for the payment ``page`` recorded: the
+        page itself carries only the signed token, never the amount."""
+        assert 'name="token"' in page and amount not in page
+        request = RequestFactory().get("/", HTTP_HOST=_SHOP_HOST)
+        order = integration.checkout_order(self.payment(reference), {}, request)
+        protocol = integration.protocol
+        assert protocol is not None, f"{integration.display_name} names no protocol"
+        return protocol.form(order, integration.account)
 
     def deliver(self, delivery: Delivery, capture: Any) -> Any:
         url = reverse("billing:notify", kwargs={"integration": self.slug})

@@ -5,12 +5,15 @@ customer who clicks through the sandbox's pages without a browser (``Customer``)
 A test module defines a ``sandbox`` fixture: the shop with the gateway's account, run as
 the sandbox must be (DEBUG, test mode, ``BILLING_SANDBOX``). The class names the slug,
 where the hosted page is, what it shows, and how the tamper option leaves the amount;
-how the gateway behaves comes from its row in ``billing.testing.traits``.
+how the gateway behaves comes from its row in ``billing.testing.traits``. For a checkout
+created by API (an ``ApiCheckoutIntegration``), the hosted page is opened by the shop's own
+start/, whose call to the gateway's API ``routed_api`` answers in process.
 """
 
 import html
 import re
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from importlib import import_module
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
@@ -20,9 +23,11 @@ import pytest
 from django.test import Client
 
 from .. import get_integration, http
+from ..api_checkout import ApiCheckoutIntegration
 from ..models import NotificationLog, Outcome, Payment, PaymentStatus, Verdict
 from ..sandbox.gateways import get_stand_in
 from ..sandbox.models import Checkout, SentNotification
+from .routing import InProcessApi, routed
 from .traits import TRAITS, GatewayTraits
 
 SANDBOX = "http://sandbox.test"
@@ -79,6 +84,9 @@ class StandInFlows:
     secrets: ClassVar[tuple[str, ...]] = ()  # never on a page the sandbox shows
     # The notification's amount as the tamper option leaves it on the wire.
     tampered: ClassVar[bytes]
+    # A checkout created by API: what answers start/'s call to the sandbox's API, in
+    # process (a class, or a function that returns one).
+    routed_api: ClassVar[Callable[[], InProcessApi] | None] = None
 
     # -- how the gateway behaves: its row in billing.testing.traits ------------------------
 
@@ -179,16 +187,28 @@ class StandInFlows:
 
     # -- the page -----------------------------------------------------------------------------
 
+    def api_routed(self) -> AbstractContextManager[Any]:
+        """While open, start/'s calls to the gateway's API reach the sandbox in process."""
+        make = type(self).routed_api  # read off the class: a function stays unbound
+        return routed(make()) if make is not None else nullcontext()
+
     def test_sandbox_is_the_service_url(self, sandbox: Any) -> None:
         module = import_module(f"billing.sandbox.gateways.{self.slug}")
         assert get_stand_in(self.slug) is module.stand_in
-        assert get_integration(self.slug).service_url == SANDBOX + self.service_path
+        integration = get_integration(self.slug)
+        if not isinstance(integration, ApiCheckoutIntegration):
+            assert integration.service_url == SANDBOX + self.service_path
+            return
+        # The form posts to the shop's own start/, which calls the sandbox's API.
+        assert integration.service_url == self.service_path
+        assert integration.endpoint("API_URL") == f"{SANDBOX}/sandbox/{self.slug}/"
 
     def test_good_form_opens_the_hosted_page(self, sandbox: Any) -> None:
-        client = Client()
-        response = client.post(self.service_path, self.shop_form())
-        assert response.status_code == 303
-        page = client.get(response["Location"])
+        with self.api_routed():
+            client = Client()
+            response = client.post(self.service_path, self.shop_form())
+            assert response.status_code == 303
+            page = client.get(response["Location"])
         assert page.status_code == 200
         text = page.content.decode()
         for shown in (*self.page_shows, "Approve payment", "Decline", "Cancel and return"):
