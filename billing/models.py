@@ -13,6 +13,12 @@ def clipped(model: type[models.Model], field: str, value: str) -> str:
     return value[:length] if isinstance(length, int) else value
 
 
+def storable(text: str) -> str:
+    """``text`` as any column can hold it: NUL and lone surrogates, which PostgreSQL
+    refuses, written out as escapes (for what is kept only to be searched or read)."""
+    return text.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class PaymentStatus(models.TextChoices):
     PENDING = Status.PENDING.value, _("pending")
     PAID = Status.PAID.value, _("paid")

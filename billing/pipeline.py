@@ -40,6 +40,7 @@ from .models import (
     ProcessingAttempt,
     Verdict,
     clipped,
+    storable,
 )
 from .protocols.base import Notification, Verification
 from .registry import get_integration
@@ -112,7 +113,7 @@ def _process(log: NotificationLog) -> str:
             notification: Notification | None = integration.to_notification(fields)
         except Exception as exc:
             notification, unreadable = None, exc
-        claimed = notification.reference.replace("\x00", "\\x00") if notification else ""
+        claimed = storable(notification.reference) if notification else ""
         log.claimed_reference = clipped(NotificationLog, "claimed_reference", claimed)
         try:
             verdict = integration.verify(inbound, fields)

@@ -2,6 +2,7 @@
 
 import enum
 import hmac
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -255,7 +256,20 @@ def limited(text: str, field: str, size: int = 127) -> str:
         raise MalformedNotification(f"{field} is longer than {size} characters")
     if "\x00" in text:
         raise MalformedNotification(f"{field} contains NUL")
+    if not is_text(text):
+        raise MalformedNotification(f"{field} is not text (a lone surrogate)")
     return text
+
+
+def is_text(value: object) -> bool:
+    """Whether a decoded value (a string, or parsed JSON) is all real text. JSON's
+    ``"\\ud800"`` escape parses into a lone surrogate, a str that no encoder takes and no
+    database column holds: such a body is malformed, however it is signed."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError):
+        return False
+    return True
 
 
 def require(fields: dict[str, str], names: Iterable[str], what: str) -> dict[str, str]:

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..exceptions import BillingError, MalformedNotification
-from .base import Account, Inbound
+from .base import Account, Inbound, is_text
 
 # The method billing stores its own request's answer with (pipeline.process_fetched):
 # no view stores a request under it, so such a row is authentic by construction.
@@ -161,8 +161,11 @@ def load_json(
     body: bytes, message: str, error: Callable[[str], Exception] = MalformedNotification
 ) -> Any:
     """A stored body as UTF-8 JSON; ``error(message)`` for anything else (invalid UTF-8,
-    not JSON, nested past the interpreter's limit)."""
+    not JSON, nested past the interpreter's limit, a lone surrogate escape)."""
     try:
-        return json.loads(bytes(body).decode("utf-8"))
+        data = json.loads(bytes(body).decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise error(message) from None
+    if not is_text(data):
+        raise error(message)
+    return data

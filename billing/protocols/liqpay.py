@@ -55,6 +55,7 @@ from .base import (
     Status,
     Verification,
     empty_reply,
+    is_text,
     limited,
     parse_amount,
     parse_utf8_or_latin1,
@@ -129,7 +130,7 @@ def decode(data: str) -> dict[str, str]:
         )
     except (binascii.Error, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise MalformedNotification("data is not base64 of a JSON object") from exc
-    if not isinstance(parsed, dict):
+    if not isinstance(parsed, dict) or not is_text(parsed):
         raise MalformedNotification("data is not base64 of a JSON object")
     return {str(name): _text(value) for name, value in parsed.items()}
 

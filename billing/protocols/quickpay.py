@@ -57,6 +57,7 @@ from .base import (
     Verification,
     empty_reply,
     header,
+    is_text,
     limited,
     parse_amount,
     require,
@@ -208,7 +209,7 @@ def read(inbound: Inbound) -> dict[str, str]:
         )
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise MalformedNotification("the callback is not a JSON document") from exc
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or not is_text(data):
         raise MalformedNotification("the callback is not a JSON object")
     fields: dict[str, str] = {}
     try:
