@@ -141,7 +141,7 @@ def answer_object(
     ``error(no_object)`` when it is JSON but no object."""
     try:
         data = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the limit
         raise error(no_json) from None
     if not isinstance(data, dict):
         raise error(no_object)
@@ -152,7 +152,7 @@ def answer_or_none(response: httpx.Response) -> dict[str, Any] | None:
     """An API answer's JSON object, None when it has none (an error body may not)."""
     try:
         data = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the limit
         return None
     return data if isinstance(data, dict) else None
 

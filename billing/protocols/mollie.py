@@ -329,7 +329,7 @@ def _fetch_failure(response: httpx.Response, payment_id: str) -> str:
         return redact(_describe(response))
     try:
         data = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return "Mollie answered 200 without JSON"
     if not isinstance(data, dict) or data.get("id") != payment_id:
         return "Mollie answered 200 with another resource"

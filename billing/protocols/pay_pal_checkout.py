@@ -238,7 +238,7 @@ def access_token(account: Account, *, renew: bool = False) -> str:
     try:
         data = response.json()
         token, expires = str(data["access_token"]), int(data.get("expires_in", 0))
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         raise PayPalApiError("PayPal's token answer is not a token", retryable=True) from None
     if not token:
         raise PayPalApiError("PayPal's token answer is empty", retryable=True)
@@ -484,7 +484,7 @@ def fetch_order(order_id: str, account: Account) -> bytes | None:
 def order_status(body: bytes) -> str:
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return ""
     return str(data.get("status") or "") if isinstance(data, dict) else ""
 
@@ -563,7 +563,7 @@ def verify(fields: Mapping[str, str], inbound: Inbound, account: Account) -> Ver
         raise VerificationUnavailable(_describe(response, "PayPal did not verify"))
     try:
         answer = response.json().get("verification_status")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         raise VerificationUnavailable("PayPal's verification answer is not JSON") from None
     if answer == "SUCCESS":
         return Verification.VALID
