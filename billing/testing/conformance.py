@@ -111,26 +111,6 @@ class IntegrationConformance:
     def stand_in(self) -> StandIn:
         return get_stand_in(self.slug)
 
-    @property
-    def ack_status(self) -> int:
-        return self.traits.ack_status
-
-    @property
-    def declined_state(self) -> str:
-        return self.traits.declined_state
-
-    @property
-    def names_receiver(self) -> bool:
-        return self.traits.names_receiver
-
-    @property
-    def names_currency(self) -> bool:
-        return self.traits.names_currency
-
-    @property
-    def accepts_multipart(self) -> bool:
-        return self.traits.accepts_multipart
-
     # -- the gateway's side: from the stand-in unless a test class writes its own ---------
 
     def order(self, reference: str, amount: Decimal, currency: str) -> dict[str, str]:
@@ -303,11 +283,11 @@ class IntegrationConformance:
         log = NotificationLog.objects.get()
         for secret in self.secrets():
             assert secret.encode() not in bytes(log.body)
-        if not self.accepts_multipart:
+        if not self.traits.accepts_multipart:
             assert log.outcome == Outcome.REJECTED
             assert self.payment().status == PaymentStatus.PENDING
             return
-        assert response.status_code == self.ack_status
+        assert response.status_code == self.traits.ack_status
         assert (log.outcome, self.payment().status) == (Outcome.APPLIED, PaymentStatus.PAID)
         assert len(signals.successful) == 1
 
@@ -329,7 +309,7 @@ class IntegrationConformance:
     ) -> None:
         delivery = self.gateway_notification(self.form())
         response = self.deliver(delivery, django_capture_on_commit_callbacks)
-        assert response.status_code == self.ack_status
+        assert response.status_code == self.traits.ack_status
         payment = self.payment()
         assert payment.status == PaymentStatus.PAID
         assert len(signals.successful) == 1
@@ -348,7 +328,7 @@ class IntegrationConformance:
         delivery = self.gateway_notification(self.form())
         first = self.deliver(delivery, django_capture_on_commit_callbacks)
         second = self.deliver(delivery, django_capture_on_commit_callbacks)
-        assert first.status_code == second.status_code == self.ack_status
+        assert first.status_code == second.status_code == self.traits.ack_status
         outcomes = list(NotificationLog.objects.order_by("pk").values_list("outcome", flat=True))
         assert outcomes == [Outcome.APPLIED, Outcome.DUPLICATE]
         assert len(signals.successful) == 1
@@ -360,7 +340,7 @@ class IntegrationConformance:
             pytest.skip("the gateway sends no notification for a declined payment")
         delivery = self.gateway_notification(self.form(), status="failed")
         self.deliver(delivery, django_capture_on_commit_callbacks)
-        assert self.payment().status == self.declined_state
+        assert self.payment().status == self.traits.declined_state
         assert signals.successful == [] and len(signals.unsuccessful) == 1
 
     def test_late_failure_does_not_undo_payment(
@@ -406,7 +386,7 @@ class IntegrationConformance:
         change = dict(change)
         if change.get("currency") == "other":
             change["currency"] = self.other_currency
-        if "receiver" in change and not self.names_receiver:
+        if "receiver" in change and not self.traits.names_receiver:
             # Another account's notification is signed with another account's secret.
             delivery = self.gateway_notification(self.form(), **change)
             self.deliver(delivery, django_capture_on_commit_callbacks)
@@ -423,7 +403,7 @@ class IntegrationConformance:
             form = self.form()
             Payment.objects.filter(pk=self.payment().pk).update(currency=change.pop("currency"))
             delivery = self.gateway_notification(form, **change)
-        elif "currency" in change and not self.names_currency:
+        elif "currency" in change and not self.traits.names_currency:
             # The notification implies the account's currency: ask in another one.
             self.currency = change.pop("currency")
             delivery = self.gateway_notification(self.form(), **change)

@@ -95,40 +95,16 @@ class StandInFlows:
         return TRAITS[self.slug]
 
     @property
-    def shows_reply(self) -> bool:
-        return self.traits.shows_reply
-
-    @property
-    def feedback(self) -> bool:
-        return self.traits.feedback
-
-    @property
-    def declined(self) -> str:
-        return self.traits.declined_state
-
-    @property
     def declined_page(self) -> str:
         """billing's page Decline sends the customer to: a gateway that only reports
         cancellations (Worldpay) cancels."""
         return "return" if self.traits.declines else "cancel"
 
     @property
-    def cancel_reported(self) -> bool:
-        return self.traits.notifies_cancel
-
-    @property
     def cancel_page(self) -> str | None:
         """billing's page Cancel sends the customer to; None: the gateway ends the
         checkout on its own page, and the customer leaves it with Back."""
         return None if self.traits.cancel_goes_back else "cancel"
-
-    @property
-    def amount_signed(self) -> bool:
-        return self.traits.amount_signed
-
-    @property
-    def other_amount_rejected(self) -> bool:
-        return self.traits.other_amount_rejected
 
     def shop_form(self, **extra: str) -> dict[str, str]:
         """The fields billing's integration renders for ORDER-1, 10.00."""
@@ -165,7 +141,7 @@ class StandInFlows:
 
     def arrive(self, reply: httpx.Response, live: Customer) -> None:
         """The customer follows the redirection; with feedback, the shop reads it."""
-        if self.feedback:
+        if self.traits.feedback:
             live.http.get(reply.headers["location"])
 
     def sent_back(self, reply: httpx.Response, *, shown: bool) -> tuple[str, dict[str, list[str]]]:
@@ -183,7 +159,7 @@ class StandInFlows:
     @property
     def kinds(self) -> tuple[str, ...]:
         """How the shop logs the gateway's messages: the notification, and its copy."""
-        return ("notify", "feedback") if self.feedback else ("notify",)
+        return ("notify", "feedback") if self.traits.feedback else ("notify",)
 
     # -- the page -----------------------------------------------------------------------------
 
@@ -223,7 +199,7 @@ class StandInFlows:
 
     def test_approve_pays(self, live: Customer) -> None:
         reply = live.pay("approve")
-        path, query = self.sent_back(reply, shown=self.shows_reply)
+        path, query = self.sent_back(reply, shown=self.traits.shows_reply)
         assert path == f"/billing/{self.slug}/return/" and query["ref"] == ["ORDER-1"]
         payment = Payment.objects.get()
         assert payment.status == PaymentStatus.PAID
@@ -236,14 +212,14 @@ class StandInFlows:
 
     def test_decline(self, live: Customer) -> None:
         reply = live.pay("decline")
-        assert Payment.objects.get().status == self.declined
-        path, query = self.sent_back(reply, shown=self.shows_reply)
+        assert Payment.objects.get().status == self.traits.declined_state
+        path, query = self.sent_back(reply, shown=self.traits.shows_reply)
         assert path == f"/billing/{self.slug}/{self.declined_page}/" and query["ref"] == ["ORDER-1"]
         self.check_declined(reply)
 
     def test_cancel(self, live: Customer) -> None:
         reply = live.pay("cancel")
-        if self.cancel_reported:
+        if self.traits.notifies_cancel:
             assert Payment.objects.get().status == PaymentStatus.CANCELLED
             assert [outcome for _, outcome in logs()] == [Outcome.APPLIED]
         else:  # the gateway tells the shop nothing
@@ -251,7 +227,9 @@ class StandInFlows:
             assert not NotificationLog.objects.exists()
             assert not SentNotification.objects.exists()
         if self.cancel_page:  # a reported cancel is answered like any notification
-            path, query = self.sent_back(reply, shown=self.shows_reply and self.cancel_reported)
+            path, query = self.sent_back(
+                reply, shown=self.traits.shows_reply and self.traits.notifies_cancel
+            )
             assert path == f"/billing/{self.slug}/{self.cancel_page}/"
             assert query["ref"] == ["ORDER-1"]
         self.check_cancelled(reply)
@@ -263,12 +241,12 @@ class StandInFlows:
 
     def test_tampered_amount_is_not_paid(self, live: Customer) -> None:
         reply = live.pay("approve", send="tamper")
-        if self.shows_reply:
+        if self.traits.shows_reply:
             assert reply.status_code == 200  # the shop still answers the customer's page
         self.arrive(reply, live)
         payment = Payment.objects.get()
         assert self.tampered in bytes(NotificationLog.objects.get(kind="notify").body)
-        if self.amount_signed:  # the signature (or the postback) fails on every path
+        if self.traits.amount_signed:  # the signature (or the postback) fails on every path
             assert payment.status == PaymentStatus.PENDING
             for kind in self.kinds:
                 log = NotificationLog.objects.get(kind=kind)
@@ -282,7 +260,7 @@ class StandInFlows:
     def test_different_amount(self, live: Customer) -> None:
         live.pay("approve", send="amount", other_amount="4.00")
         payment = Payment.objects.get()
-        if self.other_amount_rejected:
+        if self.traits.other_amount_rejected:
             assert payment.status == PaymentStatus.PENDING
             assert NotificationLog.objects.get(kind="notify").verification == Verdict.INVALID
         else:  # authentic, but not what the order asked: held for review
