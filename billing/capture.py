@@ -7,7 +7,7 @@ from urllib.parse import quote
 from django.http import HttpRequest
 
 from . import conf
-from .models import NotificationLog, clipped
+from .models import NotificationLog, clipped, storable
 
 REDACTED = "[redacted]"
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-csrftoken"})
@@ -18,11 +18,6 @@ _SECRET_SUFFIXES = ("signature", "-sig", "-pw")
 _MIN_BIGINT, _MAX_BIGINT = -(2**63), 2**63 - 1
 # PostgreSQL text and jsonb cannot hold NUL; a URL may carry it percent-encoded.
 _NUL = "\x00"
-
-
-def _escape_nul(text: str) -> str:
-    """Header text with NUL written as ``\\x00``: storable, and still shows what came."""
-    return text.replace(_NUL, "\\x00")
 
 
 def _url_text(text: str) -> str:
@@ -46,7 +41,7 @@ def redact_headers(request: HttpRequest, keep: Collection[str] = ()) -> dict[str
     for name, value in request.headers.items():
         lower = name.lower()
         secret = lower not in kept and _is_secret_header(lower)
-        headers[_escape_nul(name)] = REDACTED if secret else _escape_nul(value)
+        headers[storable(name)] = REDACTED if secret else storable(value)
     return headers
 
 
@@ -111,11 +106,11 @@ def store(
     return NotificationLog.objects.create(
         integration=clipped(NotificationLog, "integration", integration),
         kind=kind,
-        method=clipped(NotificationLog, "method", _escape_nul(request.method or "")),
+        method=clipped(NotificationLog, "method", storable(request.method or "")),
         path=_url_text(request.path),
         query_string=_url_text(query),
         content_type=clipped(
-            NotificationLog, "content_type", _escape_nul(request.META.get("CONTENT_TYPE", ""))
+            NotificationLog, "content_type", storable(request.META.get("CONTENT_TYPE", ""))
         ),
         headers=redact_headers(request, keep_headers),
         body=body,

@@ -43,6 +43,7 @@ from .models import (
     storable,
 )
 from .protocols.base import Notification, Verification
+from .protocols.http_api import FETCH_METHOD
 from .registry import get_integration
 
 if TYPE_CHECKING:
@@ -265,7 +266,7 @@ def process_fetched(
     log = NotificationLog.objects.create(
         integration=integration.slug,
         kind=kind,
-        method="FETCH",
+        method=FETCH_METHOD,
         path=source.path if source is not None else "",
         body=body,
         declared_length=len(body),
