@@ -11,7 +11,7 @@ from ..api_checkout import PAYABLE, ApiCheckoutIntegration
 from ..exceptions import MalformedNotification, VerificationUnavailable
 from ..models import NotificationLog, Payment
 from ..protocols import eway
-from ..protocols.base import Notification, Status
+from ..protocols.base import Status
 
 # A return/ naming the same access code within this window does not ask eWAY again.
 FETCH_RETRY_AFTER = timedelta(minutes=1)
@@ -25,10 +25,6 @@ class EwayIntegration(ApiCheckoutIntegration):
     secret_settings = ("API_KEY", "API_PASSWORD")
     endpoints = {"API_URL": (eway.LIVE_API_URL, eway.SANDBOX_API_URL)}
     api_errors = (eway.EwayApiError,)
-
-    def receiver_matches(self, asked: str, notification: Notification) -> bool:
-        """Results name no account: only our own GET, with our key, is ever accepted."""
-        return True
 
     # -- the gateway's own record, fetched ---------------------------------------------------
 

@@ -72,11 +72,6 @@ class MollieIntegration(ApiCheckoutIntegration):
     endpoints = {"API_URL": (mollie.API_URL, mollie.API_URL)}
     api_errors = (mollie.MollieApiError,)
 
-    def receiver_matches(self, asked: str, notification: Notification) -> bool:
-        """Payments name a profile, not the shop's word for its account: the fetch with
-        this account's own key proves it (another account's payment is a 404)."""
-        return True
-
     # -- the webhook: read the id, fetch the payment once, trust only the fetch ----------------
 
     def parse_notification(self, inbound: Inbound) -> dict[str, str]:

@@ -35,11 +35,6 @@ class PayPalCheckoutIntegration(ApiCheckoutIntegration):
     verified_headers = paypal.TRANSMISSION_HEADERS
     api_errors = (paypal.PayPalApiError,)
 
-    def receiver_matches(self, asked: str, notification: Notification) -> bool:
-        """No account is named: PayPal confirmed the event for this account's WEBHOOK_ID
-        (which its signature covers), or the shop fetched it with its own credentials."""
-        return True
-
     # -- the customer's return: capture ----------------------------------------------------
 
     def handle_return(self, log: NotificationLog) -> None:

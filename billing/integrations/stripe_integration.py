@@ -4,7 +4,6 @@ with the endpoint's secret."""
 from ..api_checkout import ApiCheckoutIntegration
 from ..models import Payment
 from ..protocols import stripe
-from ..protocols.base import Notification
 
 
 class StripeIntegration(ApiCheckoutIntegration):
@@ -27,8 +26,3 @@ class StripeIntegration(ApiCheckoutIntegration):
         if not payment.gateway_reference:
             return None
         return stripe.fetch_session(payment.gateway_reference, self.account)
-
-    def receiver_matches(self, asked: str, notification: Notification) -> bool:
-        """Events name no account: verify() accepted only this endpoint's own secrets, or
-        a session this account's secret key fetched."""
-        return True
